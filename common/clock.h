@@ -1,0 +1,117 @@
+/* clock: the software clock every process shows (DESIGN.md section 3).
+ *
+ * A time of day in microseconds, 0 <= t < CLOCK_DAY_US, computed and never ticked:
+ *   t = base + (mono - mono_base) * (1 + drift + freq_corr) + slew part
+ * where the slew part absorbs a pending correction at a bounded rate so the time shown
+ * never runs backwards. Every operation has an _at variant taking the monotonic instant
+ * explicitly (for unit tests and for reading "at the moment a reply arrived"); the plain
+ * variants use clock_mono_ns(). All functions are thread-safe (one mutex per clock), so
+ * an RPC thread, a sync thread and a window can share one clock. */
+#ifndef BT_CLOCK_H
+#define BT_CLOCK_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+
+#define CLOCK_DAY_US INT64_C(86400000000)
+#define CLOCK_HALF_DAY_US (CLOCK_DAY_US / 2)
+#define CLOCK_DEFAULT_STEP_THRESHOLD_US INT64_C(1000000)
+#define CLOCK_DEFAULT_MAX_SLEW_RATE 0.083 /* chrony's maxslewrate, 83 333 ppm */
+#define CLOCK_DEFAULT_DRIFT_PPM 200.0
+#define CLOCK_MAX_FREQ_CORR_PPM 1000.0
+
+enum clock_policy { CLOCK_POLICY_NONE = 0, CLOCK_POLICY_STEP = 1, CLOCK_POLICY_SLEW = 2 };
+
+enum clock_error {
+    CLOCK_OK = 0,
+    CLOCK_ERR_STOPPED = 1, /* the clock is being set by hand */
+    CLOCK_ERR_RANGE = 2,   /* correction outside (-12 h, +12 h] or time outside a day */
+};
+
+struct clock_config {
+    double drift_ppm;           /* simulated hardware rate error of this clock */
+    int64_t step_threshold_us;  /* step above this |delta|, slew below */
+    double max_slew_rate;       /* fraction of real time, e.g. 0.083 */
+    bool freq_correction;       /* estimate and correct the drift from successive deltas */
+};
+
+struct clock {
+    pthread_mutex_t lock;
+    struct clock_config cfg;
+    int64_t mono_base_ns;   /* monotonic instant of the last rebase */
+    double base_us;         /* time of day at mono_base_ns, in [0, CLOCK_DAY_US) */
+    double freq_corr;       /* estimated rate correction, fraction (not ppm) */
+    double slew_left_us;    /* signed correction not yet absorbed at mono_base_ns */
+    bool running;           /* false while a person sets it by hand */
+    bool synchronised;      /* adjusted at least once since start or manual set */
+    uint64_t adjustments;   /* accepted adjustments since start */
+    int64_t last_adjust_ns; /* monotonic instant of the last accepted adjustment, 0: none */
+    uint64_t freq_updates;  /* frequency estimates made (first one gets full gain) */
+    enum clock_policy last_policy;
+    int64_t last_delta_us;
+};
+
+/* What a window or an RPC reply shows. */
+struct clock_state {
+    int64_t time_us;        /* time of day, [0, CLOCK_DAY_US) */
+    bool running;
+    bool synchronised;
+    bool slewing;           /* a slew is still being absorbed */
+    double drift_ppm;
+    double freq_corr_ppm;
+    int64_t slew_left_us;
+    uint64_t adjustments;
+    enum clock_policy last_policy;
+    int64_t last_delta_us;
+};
+
+/* Defaults: drift 0, threshold 1 s, max slew 8.3 %, frequency correction on. */
+void clock_config_default(struct clock_config *cfg);
+/* A uniformly random drift in [-max_ppm, +max_ppm] (random(3); seed it once per process). */
+double clock_random_drift_ppm(double max_ppm);
+/* A uniformly random time of day. */
+int64_t clock_random_time_of_day(void);
+
+/* Monotonic time in nanoseconds (CLOCK_MONOTONIC). */
+int64_t clock_mono_ns(void);
+
+void clock_init_at(struct clock *c, const struct clock_config *cfg, int64_t start_us, int64_t mono_ns);
+void clock_init(struct clock *c, const struct clock_config *cfg, int64_t start_us);
+void clock_destroy(struct clock *c);
+
+/* Time of day at the given monotonic instant (frozen value while stopped). */
+int64_t clock_read_at(struct clock *c, int64_t mono_ns);
+int64_t clock_read(struct clock *c);
+void clock_snapshot_at(struct clock *c, int64_t mono_ns, struct clock_state *out);
+void clock_snapshot(struct clock *c, struct clock_state *out);
+
+/* Applies a correction: steps when |delta| > threshold or on the first adjustment,
+ * otherwise slews; updates the frequency estimate. On error the clock is unchanged.
+ * *policy (may be NULL) receives what was applied. */
+enum clock_error clock_adjust_at(struct clock *c, int64_t delta_us, int64_t mono_ns,
+                                 enum clock_policy *policy);
+enum clock_error clock_adjust(struct clock *c, int64_t delta_us, enum clock_policy *policy);
+
+/* "Modify": freezes the displayed time; GETHOUR reports running = false, ADJUST is refused. */
+void clock_stop_at(struct clock *c, int64_t mono_ns);
+void clock_stop(struct clock *c);
+/* "Cancel": resumes as if it had never been stopped. */
+void clock_resume_at(struct clock *c, int64_t mono_ns);
+void clock_resume(struct clock *c);
+/* "OK": runs from the given time of day; the next adjustment steps (a person moved it). */
+enum clock_error clock_set_at(struct clock *c, int64_t time_us, int64_t mono_ns);
+enum clock_error clock_set(struct clock *c, int64_t time_us);
+
+/* A difference of two times of day, wrapped into (-12 h, +12 h]. */
+int64_t clock_wrap_delta(int64_t delta_us);
+/* Any microsecond count wrapped into [0, CLOCK_DAY_US). */
+int64_t clock_wrap_time(int64_t time_us);
+/* "HH:MM:SS" (len >= 9) or, with micro, "HH:MM:SS.uuuuuu" (len >= 16). */
+void clock_format(int64_t time_us, bool micro, char *buf, size_t len);
+/* Parses "HH:MM:SS[.frac]" (00..23, 00..59, 00..59); returns -1 if invalid. */
+int clock_parse(const char *text, int64_t *time_us);
+const char *clock_policy_name(enum clock_policy p);
+
+#endif

@@ -1,0 +1,23 @@
+/* log: one line per event, "TIME LEVEL program context: message", to stderr.
+ * Thread-safe (one fprintf per line). */
+#ifndef BT_LOG_H
+#define BT_LOG_H
+
+#include <stdarg.h>
+
+enum log_level { LOG_LEVEL_DEBUG = 0, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERROR };
+
+void log_init(const char *program, enum log_level min_level);
+/* Parses "debug", "info", "warn" or "error"; returns -1 on anything else. */
+int log_parse_level(const char *name);
+
+void log_msg(enum log_level level, const char *context, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void log_vmsg(enum log_level level, const char *context, const char *fmt, va_list ap);
+
+#define log_debug(ctx, ...) log_msg(LOG_LEVEL_DEBUG, ctx, __VA_ARGS__)
+#define log_info(ctx, ...) log_msg(LOG_LEVEL_INFO, ctx, __VA_ARGS__)
+#define log_warn(ctx, ...) log_msg(LOG_LEVEL_WARN, ctx, __VA_ARGS__)
+#define log_error(ctx, ...) log_msg(LOG_LEVEL_ERROR, ctx, __VA_ARGS__)
+
+#endif

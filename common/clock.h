@@ -51,6 +51,7 @@ struct clock {
     uint64_t freq_updates;  /* frequency estimates made (first one gets full gain) */
     enum clock_policy last_policy;
     int64_t last_delta_us;
+    int64_t frozen_us;      /* time shown while stopped (running == false) */
 };
 
 /* What a window or an RPC reply shows. */
@@ -69,7 +70,8 @@ struct clock_state {
 
 /* Defaults: drift 0, threshold 1 s, max slew 8.3 %, frequency correction on. */
 void clock_config_default(struct clock_config *cfg);
-/* A uniformly random drift in [-max_ppm, +max_ppm] (random(3); seed it once per process). */
+/* A random drift whose size is between max_ppm/2 and max_ppm, either sign, so
+ * synchronisation always has work to do (random(3); seed it once per process). */
 double clock_random_drift_ppm(double max_ppm);
 /* A uniformly random time of day. */
 int64_t clock_random_time_of_day(void);

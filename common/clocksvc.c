@@ -1,0 +1,94 @@
+#include "clocksvc.h"
+
+#include "clockrpc.h"
+#include "log.h"
+#include "rpcserver.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+static struct clocksvc_config clocksvc_cfg;
+static _Atomic int64_t clocksvc_last_ns;
+
+int64_t clocksvc_last_adjust_ns(void)
+{
+    return atomic_load(&clocksvc_last_ns);
+}
+
+static void clocksvc_adjust(struct svc_req *rq, const adjust_args *a, adjust_reply *rep,
+                            char *msg, size_t msglen)
+{
+    struct sockaddr_storage ss;
+    char who[64];
+    rep->policy = TIME_POLICY_NONE;
+    if (rpcserver_caller(rq, &ss, who, sizeof who) < 0 ||
+        !allow_match(&clocksvc_cfg.allow, (struct sockaddr *)&ss)) {
+        rep->status = TIME_ERR_DENIED;
+        snprintf(msg, msglen, "ADJUST refused: caller %s is not in --allow", who);
+    } else if (clocksvc_cfg.adjust_refusal) {
+        rep->status = TIME_ERR_DENIED;
+        snprintf(msg, msglen, "ADJUST refused: %s", clocksvc_cfg.adjust_refusal);
+    } else {
+        enum clock_policy p = CLOCK_POLICY_NONE;
+        enum clock_error e = clock_adjust(clocksvc_cfg.clock, a->delta_us, &p);
+        rep->policy = clockrpc_policy(p);
+        if (e == CLOCK_OK) {
+            rep->status = TIME_OK;
+            atomic_store(&clocksvc_last_ns, clock_mono_ns());
+            snprintf(msg, msglen, "%s of %lld us applied", clock_policy_name(p),
+                     (long long)a->delta_us);
+        } else if (e == CLOCK_ERR_STOPPED) {
+            rep->status = TIME_ERR_STOPPED;
+            snprintf(msg, msglen, "ADJUST refused: the clock is being set by hand");
+        } else {
+            rep->status = TIME_ERR_RANGE;
+            snprintf(msg, msglen, "ADJUST refused: correction %lld us is outside +/-12 h",
+                     (long long)a->delta_us);
+        }
+    }
+    log_msg(rep->status == TIME_OK ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN, "clock adjust",
+            "round %llu from %s: %s", (unsigned long long)a->round_id, who, msg);
+    rep->message = msg;
+    clockrpc_reading(clocksvc_cfg.clock, &rep->after);
+}
+
+static void clocksvc_dispatch(struct svc_req *rq, SVCXPRT *x)
+{
+    switch (rq->rq_proc) {
+    case NULLPROC:
+        svc_sendreply(x, (xdrproc_t)rpcserver_xdr_void, NULL);
+        return;
+    case CLOCK_GETHOUR: {
+        clock_reading r;
+        clockrpc_reading(clocksvc_cfg.clock, &r);
+        svc_sendreply(x, (xdrproc_t)xdr_clock_reading, (char *)&r);
+        return;
+    }
+    case CLOCK_ADJUST: {
+        adjust_args a;
+        memset(&a, 0, sizeof a);
+        if (!svc_getargs(x, (xdrproc_t)xdr_adjust_args, (char *)&a)) {
+            log_warn("clock adjust", "undecodable arguments");
+            svcerr_decode(x);
+            svc_freeargs(x, (xdrproc_t)xdr_adjust_args, (char *)&a);
+            return;
+        }
+        adjust_reply rep;
+        char msg[TIME_MESSAGE_MAX];
+        memset(&rep, 0, sizeof rep);
+        clocksvc_adjust(rq, &a, &rep, msg, sizeof msg);
+        svc_sendreply(x, (xdrproc_t)xdr_adjust_reply, (char *)&rep);
+        svc_freeargs(x, (xdrproc_t)xdr_adjust_args, (char *)&a);
+        return;
+    }
+    default:
+        svcerr_noproc(x);
+    }
+}
+
+int clocksvc_start(const struct clocksvc_config *cfg, rpcprog_t prog, char *err, size_t errlen)
+{
+    clocksvc_cfg = *cfg;
+    return rpcserver_register(prog, CLOCK_V1, clocksvc_dispatch, err, errlen);
+}

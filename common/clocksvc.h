@@ -1,0 +1,26 @@
+/* clocksvc: the CLOCK program (GETHOUR, ADJUST) that every adjustable node serves.
+ * One per process; its dispatch runs on the rpcserver loop's thread. */
+#ifndef BT_CLOCKSVC_H
+#define BT_CLOCKSVC_H
+
+#include "allow.h"
+#include "clock.h"
+
+#include <rpc/rpc.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct clocksvc_config {
+    struct clock *clock;
+    struct allow_list allow;   /* who may ADJUST */
+    /* NULL: ADJUST accepted from allowed peers. Otherwise every ADJUST is refused
+     * with this reason (a client pulls its time itself and takes no corrections). */
+    const char *adjust_refusal;
+};
+
+/* Registers CLOCK at prog (CLOCK_PROG + instance). Returns 0 or -1 (err filled). */
+int clocksvc_start(const struct clocksvc_config *cfg, rpcprog_t prog, char *err, size_t errlen);
+/* Monotonic instant of the last ADJUST this node accepted (0: none yet). */
+int64_t clocksvc_last_adjust_ns(void);
+
+#endif

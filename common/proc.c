@@ -1,0 +1,123 @@
+#include "proc.h"
+
+#include "log.h"
+#include "options.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+const char proc_common_help[] =
+    "Clock and common options:\n"
+    "  --drift-ppm PPM         largest simulated drift of this clock (default 200);\n"
+    "                          the drift is random, between PPM/2 and PPM, either sign\n"
+    "  --step-threshold SEC    step corrections larger than this, slew smaller (default 1)\n"
+    "  --no-freq-correction    do not estimate and correct the drift\n"
+    "  --start-time HH:MM:SS   start the clock here instead of at a random time\n"
+    "  --seed N                seed for the random start and drift (default: time and pid)\n"
+    "  --allow ADDR[/BITS]     peer allowed to change this process's state; repeatable\n"
+    "                          (default 127.0.0.0/8 and ::1)\n"
+    "  --rpc-timeout-ms MS     timeout of every RPC this process makes (default 500)\n"
+    "  --headless              no window\n"
+    "  --log-level LEVEL       debug, info, warn or error (default info)\n"
+    "  -h, --help              this text\n";
+
+void proc_options_default(struct proc_options *o)
+{
+    *o = (struct proc_options){0};
+    o->log_level = LOG_LEVEL_INFO;
+    o->drift_max_ppm = CLOCK_DEFAULT_DRIFT_PPM;
+    o->step_threshold_us = CLOCK_DEFAULT_STEP_THRESHOLD_US;
+    o->freq_correction = true;
+    o->rpc_timeout_ms = 500;
+    allow_init(&o->allow);
+}
+
+int proc_option(struct proc_options *o, int opt, const char *arg)
+{
+    long v;
+    char err[200];
+    switch (opt) {
+    case PROC_OPT_DRIFT:
+        return opt_double("drift-ppm", arg, 0, CLOCK_MAX_FREQ_CORR_PPM, &o->drift_max_ppm) < 0 ? -1 : 1;
+    case PROC_OPT_STEP:
+        return opt_seconds_us("step-threshold", arg, 0.000001, 43200, &o->step_threshold_us) < 0 ? -1 : 1;
+    case PROC_OPT_NO_FREQ:
+        o->freq_correction = false;
+        return 1;
+    case PROC_OPT_START:
+        if (clock_parse(arg, &o->start_us) < 0) {
+            fprintf(stderr, "%s: --start-time: '%s' is not HH:MM:SS (00-23:00-59:00-59)\n",
+                    program_invocation_short_name, arg);
+            return -1;
+        }
+        o->have_start = true;
+        return 1;
+    case PROC_OPT_SEED:
+        if (opt_long("seed", arg, 0, 0x7fffffffL, &v) < 0)
+            return -1;
+        o->seed = (unsigned long)v;
+        o->have_seed = true;
+        return 1;
+    case PROC_OPT_HEADLESS:
+        o->headless = true;
+        return 1;
+    case PROC_OPT_LOG_LEVEL:
+        if ((o->log_level = log_parse_level(arg)) < 0) {
+            fprintf(stderr, "%s: --log-level: '%s' is not debug, info, warn or error\n",
+                    program_invocation_short_name, arg);
+            return -1;
+        }
+        return 1;
+    case PROC_OPT_ALLOW:
+        if (allow_add(&o->allow, arg, err, sizeof err) < 0) {
+            fprintf(stderr, "%s: --allow: %s\n", program_invocation_short_name, err);
+            return -1;
+        }
+        return 1;
+    case PROC_OPT_RPC_TIMEOUT:
+        if (opt_long("rpc-timeout-ms", arg, 10, 60000, &v) < 0)
+            return -1;
+        o->rpc_timeout_ms = (int)v;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+void proc_options_finish(struct proc_options *o, const char *program)
+{
+    log_init(program, (enum log_level)o->log_level);
+    if (!o->have_seed) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        o->seed = (unsigned long)ts.tv_nsec ^ ((unsigned long)getpid() << 16);
+    }
+    srandom((unsigned)o->seed);
+    if (o->allow.n == 0)
+        allow_add_loopback(&o->allow);
+}
+
+void proc_clock_init(const struct proc_options *o, struct clock *c)
+{
+    struct clock_config cfg;
+    clock_config_default(&cfg);
+    cfg.drift_ppm = clock_random_drift_ppm(o->drift_max_ppm);
+    cfg.step_threshold_us = o->step_threshold_us;
+    cfg.freq_correction = o->freq_correction;
+    int64_t start = o->have_start ? o->start_us : clock_random_time_of_day();
+    clock_init(c, &cfg, start);
+    char text[16];
+    clock_format(start, false, text, sizeof text);
+    log_info("clock", "starts at %s, drift %+.1f ppm, step above %.6f s, frequency correction %s",
+             text, cfg.drift_ppm, (double)cfg.step_threshold_us / 1e6,
+             cfg.freq_correction ? "on" : "off");
+}
+
+void proc_window_note(const struct proc_options *o)
+{
+    if (!o->headless)
+        log_info("window", "this build has no window yet; running headless");
+}

@@ -1,0 +1,66 @@
+/* proc: what every Bibliotime program shares on its command line (clock, logging,
+ * --allow, --headless) and how it sets up its clock from those options. */
+#ifndef BT_PROC_H
+#define BT_PROC_H
+
+#include "allow.h"
+#include "clock.h"
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+enum {
+    PROC_OPT_DRIFT = 1000,
+    PROC_OPT_STEP,
+    PROC_OPT_NO_FREQ,
+    PROC_OPT_START,
+    PROC_OPT_SEED,
+    PROC_OPT_HEADLESS,
+    PROC_OPT_LOG_LEVEL,
+    PROC_OPT_ALLOW,
+    PROC_OPT_RPC_TIMEOUT,
+    PROC_OPT_FIRST_FREE /* programs number their own options from here */
+};
+
+#define PROC_LONG_OPTIONS                                               \
+    {"drift-ppm", required_argument, NULL, PROC_OPT_DRIFT},             \
+    {"step-threshold", required_argument, NULL, PROC_OPT_STEP},         \
+    {"no-freq-correction", no_argument, NULL, PROC_OPT_NO_FREQ},        \
+    {"start-time", required_argument, NULL, PROC_OPT_START},            \
+    {"seed", required_argument, NULL, PROC_OPT_SEED},                   \
+    {"headless", no_argument, NULL, PROC_OPT_HEADLESS},                 \
+    {"log-level", required_argument, NULL, PROC_OPT_LOG_LEVEL},         \
+    {"allow", required_argument, NULL, PROC_OPT_ALLOW},                 \
+    {"rpc-timeout-ms", required_argument, NULL, PROC_OPT_RPC_TIMEOUT},  \
+    {"help", no_argument, NULL, 'h'}
+
+/* The help text of the shared options. */
+extern const char proc_common_help[];
+
+struct proc_options {
+    bool headless;
+    int log_level;
+    double drift_max_ppm;
+    int64_t step_threshold_us;
+    bool freq_correction;
+    bool have_start;
+    int64_t start_us;
+    bool have_seed;
+    unsigned long seed;
+    struct allow_list allow;
+    int rpc_timeout_ms;
+};
+
+void proc_options_default(struct proc_options *o);
+/* Handles a shared option: 1 if it was one, 0 if not, -1 on a bad value (printed). */
+int proc_option(struct proc_options *o, int opt, const char *arg);
+/* After parsing: logging, the random seed, the default --allow (loopback). */
+void proc_options_finish(struct proc_options *o, const char *program);
+/* A clock that starts at --start-time or a random time, with a random drift up to
+ * --drift-ppm; logged. */
+void proc_clock_init(const struct proc_options *o, struct clock *c);
+/* Headless is all this build has: say so when a window was asked for. */
+void proc_window_note(const struct proc_options *o);
+
+#endif

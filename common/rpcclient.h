@@ -1,0 +1,16 @@
+/* rpcclient: client handles with explicit timeouts (never rpcgen's 25 s default) and
+ * readable errors. A handle is used by one thread at a time. */
+#ifndef BT_RPCCLIENT_H
+#define BT_RPCCLIENT_H
+
+#include <rpc/rpc.h>
+#include <stddef.h>
+
+/* Looks prog/vers up through rpcbind on host and connects over netid ("tcp"/"udp").
+ * Returns NULL with "host: why" in err. */
+CLIENT *rpcclient_create(const char *host, rpcprog_t prog, rpcvers_t vers, const char *netid,
+                         int timeout_ms, char *err, size_t errlen);
+/* "what failed: why" for a failed call on c. */
+void rpcclient_error(CLIENT *c, enum clnt_stat st, const char *what, char *err, size_t errlen);
+
+#endif

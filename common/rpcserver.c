@@ -1,0 +1,259 @@
+#include "rpcserver.h"
+
+#include "allow.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netconfig.h>
+#include <poll.h>
+#include <rpc/rpcb_clnt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define RPCSERVER_MAX_REG 8
+#define RPCSERVER_MAX_SIG 8
+
+struct rpcserver_reg {
+    rpcprog_t prog;
+    rpcvers_t vers;
+    SVCXPRT *xprt[2];
+};
+
+static struct rpcserver_reg rpcserver_regs[RPCSERVER_MAX_REG];
+static size_t rpcserver_nregs;
+static const char *const rpcserver_netids[2] = {"tcp", "udp"};
+
+static int rpcserver_pipe[2] = {-1, -1};
+static volatile sig_atomic_t rpcserver_stop_flag;
+static struct {
+    int sig;
+    void (*fn)(void *);
+    void *arg;
+} rpcserver_sigs[RPCSERVER_MAX_SIG];
+static size_t rpcserver_nsigs;
+
+/* A registration whose owner is gone refuses TCP connections; one that answers the
+ * null procedure, or merely accepts, belongs to a live process. */
+static bool rpcserver_owner_alive(rpcprog_t prog, rpcvers_t vers)
+{
+    struct timeval tv = {1, 0};
+    CLIENT *c = clnt_create_timed("localhost", prog, vers, "tcp", &tv);
+    if (!c)
+        return rpc_createerr.cf_stat != RPC_SYSTEMERROR &&
+               rpc_createerr.cf_stat != RPC_PROGNOTREGISTERED;
+    struct timeval call_tv = {0, 500000};
+    enum clnt_stat st = clnt_call(c, NULLPROC, (xdrproc_t)rpcserver_xdr_void, NULL,
+                                  (xdrproc_t)rpcserver_xdr_void, NULL, call_tv);
+    clnt_destroy(c);
+    return st != RPC_CANTSEND && st != RPC_CANTRECV && st != RPC_SYSTEMERROR;
+}
+
+static SVCXPRT *rpcserver_create_xprt(const char *netid, char *err, size_t errlen)
+{
+    struct netconfig *nconf = getnetconfigent(netid);
+    if (!nconf) {
+        snprintf(err, errlen, "no netconfig entry for %s", netid);
+        return NULL;
+    }
+    SVCXPRT *x = svc_tli_create(RPC_ANYFD, nconf, NULL, 0, 0);
+    freenetconfigent(nconf);
+    if (!x)
+        snprintf(err, errlen, "cannot create %s transport", netid);
+    return x;
+}
+
+static bool rpcserver_reg_one(SVCXPRT *x, rpcprog_t prog, rpcvers_t vers,
+                              rpcserver_dispatch_fn fn, const char *netid)
+{
+    struct netconfig *nconf = getnetconfigent(netid);
+    bool ok = nconf && svc_reg(x, prog, vers, fn, nconf);
+    if (nconf)
+        freenetconfigent(nconf);
+    return ok;
+}
+
+static void rpcserver_drop(struct rpcserver_reg *r)
+{
+    svc_unreg(r->prog, r->vers);
+    for (int i = 0; i < 2; i++)
+        if (r->xprt[i])
+            svc_destroy(r->xprt[i]);
+}
+
+int rpcserver_register(rpcprog_t prog, rpcvers_t vers, rpcserver_dispatch_fn fn,
+                       char *err, size_t errlen)
+{
+    if (rpcserver_nregs == RPCSERVER_MAX_REG) {
+        snprintf(err, errlen, "too many registrations");
+        return -1;
+    }
+    struct rpcserver_reg r = {prog, vers, {NULL, NULL}};
+    int registered = 0;
+    for (int i = 0; i < 2; i++, registered++) {
+        r.xprt[i] = rpcserver_create_xprt(rpcserver_netids[i], err, errlen);
+        if (!r.xprt[i])
+            goto fail;
+        if (rpcserver_reg_one(r.xprt[i], prog, vers, fn, rpcserver_netids[i]))
+            continue;
+        if (i == 0 && !rpcserver_owner_alive(prog, vers)) {
+            log_warn("rpc", "program %lu version %lu: removing a registration left by a process "
+                     "that no longer answers", (unsigned long)prog, (unsigned long)vers);
+            rpcb_unset(prog, vers, NULL);
+            if (rpcserver_reg_one(r.xprt[i], prog, vers, fn, rpcserver_netids[i]))
+                continue;
+        }
+        snprintf(err, errlen,
+                 "program %lu (0x%lx) version %lu is already registered with rpcbind over %s "
+                 "by a running process (rpcinfo -p shows it; is this instance already running?)",
+                 (unsigned long)prog, (unsigned long)prog, (unsigned long)vers,
+                 rpcserver_netids[i]);
+        goto fail;
+    }
+    rpcserver_regs[rpcserver_nregs++] = r;
+    return 0;
+fail:
+    /* Only undo our own registration: a failure on TCP means another process owns it. */
+    if (registered > 0)
+        svc_unreg(prog, vers);
+    for (int i = 0; i < 2; i++)
+        if (r.xprt[i])
+            svc_destroy(r.xprt[i]);
+    return -1;
+}
+
+void rpcserver_unregister_all(void)
+{
+    while (rpcserver_nregs > 0)
+        rpcserver_drop(&rpcserver_regs[--rpcserver_nregs]);
+}
+
+static void rpcserver_signal_handler(int sig)
+{
+    int saved = errno;
+    if (sig == SIGTERM || sig == SIGINT)
+        rpcserver_stop_flag = 1;
+    unsigned char b = (unsigned char)sig;
+    if (write(rpcserver_pipe[1], &b, 1) < 0) {
+        /* The pipe is full: the loop is already awake and will see the flag. */
+    }
+    errno = saved;
+}
+
+static int rpcserver_catch(int sig)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = rpcserver_signal_handler;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    return sigaction(sig, &sa, NULL);
+}
+
+int rpcserver_init_signals(void)
+{
+    if (pipe2(rpcserver_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+        log_error("signals", "pipe: %s", strerror(errno));
+        return -1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    if (rpcserver_catch(SIGTERM) < 0 || rpcserver_catch(SIGINT) < 0) {
+        log_error("signals", "sigaction: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int rpcserver_on_signal(int sig, void (*fn)(void *), void *arg)
+{
+    if (rpcserver_nsigs == RPCSERVER_MAX_SIG || rpcserver_catch(sig) < 0)
+        return -1;
+    rpcserver_sigs[rpcserver_nsigs].sig = sig;
+    rpcserver_sigs[rpcserver_nsigs].fn = fn;
+    rpcserver_sigs[rpcserver_nsigs].arg = arg;
+    rpcserver_nsigs++;
+    return 0;
+}
+
+void rpcserver_request_stop(void)
+{
+    rpcserver_signal_handler(SIGTERM);
+}
+
+bool rpcserver_stopping(void)
+{
+    return rpcserver_stop_flag != 0;
+}
+
+static void rpcserver_drain_signals(void)
+{
+    unsigned char buf[64];
+    ssize_t n;
+    while ((n = read(rpcserver_pipe[0], buf, sizeof buf)) > 0)
+        for (ssize_t i = 0; i < n; i++)
+            for (size_t k = 0; k < rpcserver_nsigs; k++)
+                if (rpcserver_sigs[k].sig == buf[i])
+                    rpcserver_sigs[k].fn(rpcserver_sigs[k].arg);
+}
+
+void rpcserver_loop(int tick_ms, void (*tick)(void *), void *arg)
+{
+    struct pollfd *fds = NULL;
+    int cap = 0;
+    while (!rpcserver_stop_flag) {
+        /* svc_pollfd changes as connections come and go: copy it every time. */
+        int n = svc_max_pollfd;
+        if (n + 1 > cap) {
+            struct pollfd *grown = realloc(fds, sizeof *fds * (size_t)(n + 1));
+            if (!grown) {
+                log_error("rpc loop", "out of memory for %d descriptors", n + 1);
+                break;
+            }
+            fds = grown;
+            cap = n + 1;
+        }
+        memcpy(fds, svc_pollfd, sizeof *fds * (size_t)n);
+        fds[n].fd = rpcserver_pipe[0];
+        fds[n].events = POLLIN;
+        fds[n].revents = 0;
+        int ready = poll(fds, (nfds_t)(n + 1), tick_ms);
+        if (ready < 0) {
+            if (errno == EINTR)
+                continue;
+            log_error("rpc loop", "poll: %s", strerror(errno));
+            break;
+        }
+        if (fds[n].revents) {
+            ready--;
+            rpcserver_drain_signals();
+        }
+        if (ready > 0)
+            svc_getreq_poll(fds, ready);
+        if (tick)
+            tick(arg);
+    }
+    free(fds);
+}
+
+bool_t rpcserver_xdr_void(XDR *xdrs, void *unused)
+{
+    (void)xdrs;
+    (void)unused;
+    return TRUE;
+}
+
+int rpcserver_caller(struct svc_req *rq, struct sockaddr_storage *out, char *text, size_t len)
+{
+    struct netbuf *nb = svc_getrpccaller(rq->rq_xprt);
+    if (!nb || !nb->buf || nb->len == 0 || nb->len > sizeof *out) {
+        snprintf(text, len, "(unknown caller)");
+        return -1;
+    }
+    memset(out, 0, sizeof *out);
+    memcpy(out, nb->buf, nb->len);
+    allow_format((const struct sockaddr *)out, text, len);
+    return 0;
+}

@@ -1,0 +1,41 @@
+/* rpcserver: registration with rpcbind that refuses duplicates, and the daemon loop.
+ *
+ * libtirpc's server side is not thread-safe: every svc_* call stays on the thread that
+ * runs rpcserver_loop(). The loop polls the RPC descriptors plus a self-pipe that signal
+ * handlers write to, so SIGTERM/SIGINT end it promptly whichever thread took the signal,
+ * and other signals (SIGUSR1, ...) run their handlers on the loop's thread. */
+#ifndef BT_RPCSERVER_H
+#define BT_RPCSERVER_H
+
+#include <rpc/rpc.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+typedef void (*rpcserver_dispatch_fn)(struct svc_req *, SVCXPRT *);
+
+/* Registers prog/vers over TCP and UDP. A registration left behind by a process that
+ * no longer answers (killed with -9) is removed and logged; a live owner makes this
+ * fail with a message naming the program. Returns 0 or -1 (err filled). */
+int rpcserver_register(rpcprog_t prog, rpcvers_t vers, rpcserver_dispatch_fn fn,
+                       char *err, size_t errlen);
+/* Removes every registration this process made (rpcb_unset) and closes its transports. */
+void rpcserver_unregister_all(void);
+
+/* SIGTERM and SIGINT stop the loop; SIGPIPE is ignored. Call before starting threads. */
+int rpcserver_init_signals(void);
+/* Runs fn(arg) on the loop's thread when sig arrives. */
+int rpcserver_on_signal(int sig, void (*fn)(void *), void *arg);
+void rpcserver_request_stop(void);
+bool rpcserver_stopping(void);
+
+/* Serves until stopped; calls tick(arg) (may be NULL) at least every tick_ms. */
+void rpcserver_loop(int tick_ms, void (*tick)(void *), void *arg);
+
+/* xdr_void with the argument list xdrproc_t expects (libtirpc declares it with none). */
+bool_t rpcserver_xdr_void(XDR *xdrs, void *unused);
+
+/* The caller's address (numeric) for logs and --allow checks; returns -1 if unknown. */
+int rpcserver_caller(struct svc_req *rq, struct sockaddr_storage *out, char *text, size_t len);
+
+#endif

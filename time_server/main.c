@@ -1,0 +1,170 @@
+/* time_server: the coordinator. Takes UTC from an SNTP server, and every TM seconds
+ * reads every joined node's clock, corrects it with Cristian's algorithm and records
+ * the round in the clock DB. Serves TIME (JOIN, GETHOUR). */
+#include "clock.h"
+#include "clockdb.h"
+#include "log.h"
+#include "nodes.h"
+#include "options.h"
+#include "proc.h"
+#include "rounds.h"
+#include "rpcserver.h"
+#include "time_service.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { OPT_TM = PROC_OPT_FIRST_FREE, OPT_UTC, OPT_DB, OPT_PROBES, OPT_UTC_TIMEOUT };
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: time_server [OPTION]...\n"
+            "The Bibliotime time server (coordinator): follows a UTC source over SNTP and\n"
+            "keeps every joined node's clock with Cristian's algorithm. Serves TIME\n"
+            "(program %u) and records every round in the clock DB.\n\n"
+            "  --tm SEC                seconds between rounds (default 10)\n"
+            "  --utc-server HOST[:PORT] SNTP server (port 123 by default); repeatable, tried\n"
+            "                          in order; none: the coordinator keeps its own clock\n"
+            "  --utc-timeout-ms MS     wait per SNTP probe (default 250; 4 probes per server)\n"
+            "  --db CONNINFO           libpq connection string of the clock DB\n"
+            "                          (default \"dbname=clock\"; PGHOST, PGPORT... apply)\n"
+            "  --probes K              GETHOUR probes per node per round (default 4)\n"
+            "  --allow ADDR[/BITS]     who may JOIN (default loopback)\n\n%s",
+            TIME_PROG, proc_common_help);
+}
+
+struct ts_options {
+    struct proc_options proc;
+    int tm_ms;
+    int probes;
+    int utc_timeout_ms;
+    const char *db;
+    struct sntp_server utc[SNTP_MAX_SERVERS];
+    size_t nutc;
+};
+
+static int parse_args(int argc, char **argv, struct ts_options *o)
+{
+    static const struct option longopts[] = {
+        PROC_LONG_OPTIONS,
+        {"tm", required_argument, NULL, OPT_TM},
+        {"utc-server", required_argument, NULL, OPT_UTC},
+        {"utc-timeout-ms", required_argument, NULL, OPT_UTC_TIMEOUT},
+        {"db", required_argument, NULL, OPT_DB},
+        {"probes", required_argument, NULL, OPT_PROBES},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+    long v;
+    int64_t us;
+    char err[200];
+    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        int r = proc_option(&o->proc, opt, optarg);
+        if (r < 0)
+            return 2;
+        if (r > 0)
+            continue;
+        switch (opt) {
+        case 'h':
+            usage(stdout);
+            return 0;
+        case OPT_TM:
+            if (opt_seconds_us("tm", optarg, 0.1, 3600, &us) < 0)
+                return 2;
+            o->tm_ms = (int)(us / 1000);
+            break;
+        case OPT_UTC:
+            if (o->nutc == SNTP_MAX_SERVERS) {
+                fprintf(stderr, "time_server: at most %d --utc-server\n", SNTP_MAX_SERVERS);
+                return 2;
+            }
+            if (sntp_parse_server(optarg, &o->utc[o->nutc], err, sizeof err) < 0) {
+                fprintf(stderr, "time_server: --utc-server: %s\n", err);
+                return 2;
+            }
+            o->nutc++;
+            break;
+        case OPT_UTC_TIMEOUT:
+            if (opt_long("utc-timeout-ms", optarg, 10, 10000, &v) < 0)
+                return 2;
+            o->utc_timeout_ms = (int)v;
+            break;
+        case OPT_DB:
+            o->db = optarg;
+            break;
+        case OPT_PROBES:
+            if (opt_long("probes", optarg, 1, CRISTIAN_MAX_PROBES, &v) < 0)
+                return 2;
+            o->probes = (int)v;
+            break;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "time_server: unexpected argument '%s' (see --help)\n", argv[optind]);
+        return 2;
+    }
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    struct ts_options o = {.tm_ms = 10000, .probes = CRISTIAN_DEFAULT_PROBES,
+                           .utc_timeout_ms = 250, .db = "dbname=clock"};
+    proc_options_default(&o.proc);
+    int rc = parse_args(argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    proc_options_finish(&o.proc, "time_server");
+    proc_window_note(&o.proc);
+    if (o.nutc == 0)
+        log_warn("utc", "no --utc-server: the coordinator keeps its own clock");
+
+    struct clock clk;
+    struct nodes nodes;
+    struct clockdb db;
+    struct rounds rounds;
+    char err[600];
+    int64_t first_round = 1;
+    proc_clock_init(&o.proc, &clk);
+    nodes_init(&nodes);
+    rc = 1;
+    if (clockdb_open(&db, o.db, &first_round, err, sizeof err) < 0) {
+        log_error("clock db", "%s", err);
+        goto out_nodes;
+    }
+    if (rpcserver_init_signals() < 0)
+        goto out_db;
+    struct time_service_config tsc = {&clk, &nodes, o.proc.allow, o.tm_ms};
+    if (time_service_start(&tsc, err, sizeof err) < 0) {
+        log_error("rpc", "registering TIME: %s", err);
+        goto out_db;
+    }
+    struct rounds_config rc_cfg = {
+        .clock = &clk, .nodes = &nodes, .db = &db, .tm_ms = o.tm_ms, .probes = o.probes,
+        .rpc_timeout_ms = o.proc.rpc_timeout_ms < o.tm_ms / 4 ? o.proc.rpc_timeout_ms : o.tm_ms / 4,
+        .nutc = o.nutc, .utc_timeout_ms = o.utc_timeout_ms, .first_round = first_round};
+    memcpy(rc_cfg.utc, o.utc, sizeof o.utc);
+    if (rounds_start(&rounds, &rc_cfg) != 0) {
+        log_error("rounds", "cannot start the round thread");
+        goto out_rpc;
+    }
+    log_info("main", "serving TIME program %u version %u; a round every %d ms from round %lld",
+             TIME_PROG, TIME_V1, o.tm_ms, (long long)first_round);
+    rpcserver_loop(1000, NULL, NULL);
+    log_info("main", "stopping");
+    rounds_stop(&rounds);
+    rc = 0;
+out_rpc:
+    rpcserver_unregister_all();
+out_db:
+    clockdb_close(&db);
+out_nodes:
+    nodes_destroy(&nodes);
+    clock_destroy(&clk);
+    return rc;
+}

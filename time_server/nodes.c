@@ -1,0 +1,73 @@
+#include "nodes.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void nodes_init(struct nodes *t)
+{
+    memset(t, 0, sizeof *t);
+    pthread_mutex_init(&t->lock, NULL);
+}
+
+void nodes_destroy(struct nodes *t)
+{
+    pthread_mutex_destroy(&t->lock);
+}
+
+static int nodes_find(struct nodes *t, const char *name)
+{
+    for (size_t i = 0; i < t->count; i++)
+        if (strcmp(t->node[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+int nodes_join(struct nodes *t, const char *name, const char *host, const char *address,
+               unsigned long prog, unsigned long vers)
+{
+    pthread_mutex_lock(&t->lock);
+    int i = nodes_find(t, name);
+    if (i < 0 && t->count < NODES_MAX) {
+        i = (int)t->count++;
+        memset(&t->node[i], 0, sizeof t->node[i]);
+        snprintf(t->node[i].name, sizeof t->node[i].name, "%s", name);
+    }
+    if (i >= 0) {
+        struct node_info *n = &t->node[i];
+        snprintf(n->host, sizeof n->host, "%s", host);
+        snprintf(n->address, sizeof n->address, "%s", address);
+        n->prog = prog;
+        n->vers = vers;
+        n->joins++;
+        n->state = NODE_NEW;
+        snprintf(n->reason, sizeof n->reason, "joined");
+    }
+    pthread_mutex_unlock(&t->lock);
+    return i;
+}
+
+size_t nodes_copy(struct nodes *t, struct node_info *out, size_t max)
+{
+    pthread_mutex_lock(&t->lock);
+    size_t n = t->count < max ? t->count : max;
+    memcpy(out, t->node, n * sizeof *out);
+    pthread_mutex_unlock(&t->lock);
+    return n;
+}
+
+void nodes_set_result(struct nodes *t, const char *name, enum node_state state,
+                      const char *reason, int64_t delta_us, int64_t rtt_us,
+                      enum clock_policy policy)
+{
+    pthread_mutex_lock(&t->lock);
+    int i = nodes_find(t, name);
+    if (i >= 0) {
+        struct node_info *n = &t->node[i];
+        n->state = state;
+        snprintf(n->reason, sizeof n->reason, "%s", reason);
+        n->last_delta_us = delta_us;
+        n->last_rtt_us = rtt_us;
+        n->last_policy = policy;
+    }
+    pthread_mutex_unlock(&t->lock);
+}

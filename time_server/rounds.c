@@ -1,0 +1,178 @@
+#include "rounds.h"
+
+#include "clockrpc.h"
+#include "log.h"
+#include "rpcclient.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+static void rounds_sync_utc(struct rounds *r, struct clockdb_round *rec)
+{
+    rec->before_us = clock_read(r->cfg.clock);
+    if (r->cfg.nutc == 0) {
+        snprintf(rec->utc_error, sizeof rec->utc_error, "no --utc-server given");
+        return;
+    }
+    struct sntp_result res;
+    if (sntp_query_any(r->cfg.utc, r->cfg.nutc, 4, r->cfg.utc_timeout_ms, &res, rec->utc_error,
+                       sizeof rec->utc_error) < 0) {
+        log_warn("utc", "round %" PRId64 ": no UTC source answered, keeping own clock: %s",
+                 rec->id, rec->utc_error);
+        return;
+    }
+    int64_t mine = clock_read_at(r->cfg.clock, res.recv_ns);
+    int64_t delta = clock_wrap_delta(clock_wrap_time(res.utc_us) - mine);
+    enum clock_policy policy = CLOCK_POLICY_NONE;
+    if (clock_adjust(r->cfg.clock, delta, &policy) != CLOCK_OK) {
+        snprintf(rec->utc_error, sizeof rec->utc_error,
+                 "own clock is being set by hand; UTC offset %" PRId64 " us not applied", delta);
+        log_warn("utc", "round %" PRId64 ": %s", rec->id, rec->utc_error);
+        return;
+    }
+    rec->utc_ok = true;
+    snprintf(rec->utc_source, sizeof rec->utc_source, "%s", res.server);
+    rec->utc_offset_us = delta;
+    rec->utc_rtt_us = res.rtt_us;
+    rec->utc_policy = policy;
+    log_info("utc", "round %" PRId64 ": %s offset %+" PRId64 " us, rtt %" PRId64 " us, %s",
+             rec->id, res.server, delta, res.rtt_us, clock_policy_name(policy));
+}
+
+static struct rounds_peer *rounds_peer(struct rounds *r, const struct node_info *n)
+{
+    for (size_t i = 0; i < r->npeers; i++)
+        if (strcmp(r->peer[i].name, n->name) == 0)
+            return &r->peer[i];
+    struct rounds_peer *p = &r->peer[r->npeers++];
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, "%s", n->name);
+    return p;
+}
+
+static void rounds_drop_client(struct rounds_peer *p)
+{
+    if (p->clnt)
+        clnt_destroy(p->clnt);
+    p->clnt = NULL;
+}
+
+static void rounds_skip(struct clockdb_sync *s, const char *fmt, const char *why)
+{
+    s->applied = false;
+    snprintf(s->reason, sizeof s->reason, fmt, why);
+}
+
+static void rounds_adjust(struct rounds *r, struct rounds_peer *peer, int64_t round,
+                          struct clockdb_sync *s)
+{
+    adjust_args a = {.delta_us = s->delta_us, .round_id = (u_quad_t)round};
+    adjust_reply rep;
+    memset(&rep, 0, sizeof rep);
+    enum clnt_stat st = clock_adjust_1(&a, &rep, peer->clnt);
+    char err[300];
+    if (st != RPC_SUCCESS) {
+        rpcclient_error(peer->clnt, st, "ADJUST", err, sizeof err);
+        rounds_skip(s, "unreachable: %s", err);
+        rounds_drop_client(peer);
+        return;
+    }
+    if (rep.status != TIME_OK) {
+        rounds_skip(s, "correction refused: %s", rep.message ? rep.message : "");
+    } else {
+        s->applied = true;
+        s->policy = rep.policy == TIME_POLICY_STEP ? CLOCK_POLICY_STEP : CLOCK_POLICY_SLEW;
+    }
+    xdr_free((xdrproc_t)xdr_adjust_reply, (char *)&rep);
+}
+
+static void rounds_sync_node(struct rounds *r, int64_t round, const struct node_info *n,
+                             struct clockdb_sync *s)
+{
+    memset(s, 0, sizeof *s);
+    s->node = n;
+    struct rounds_peer *peer = rounds_peer(r, n);
+    char err[300];
+    if (peer->joins != n->joins)
+        rounds_drop_client(peer);
+    peer->joins = n->joins;
+    if (!peer->clnt)
+        peer->clnt = rpcclient_create(n->host, n->prog, n->vers, "tcp", r->cfg.rpc_timeout_ms,
+                                      err, sizeof err);
+    if (!peer->clnt) {
+        rounds_skip(s, "unreachable: %s", err);
+        return;
+    }
+    struct clockrpc_probe p;
+    if (clockrpc_probe(peer->clnt, CLOCKRPC_CLOCK, r->cfg.probes, &p, err, sizeof err) < 0) {
+        rounds_skip(s, "unreachable: %s", err);
+        rounds_drop_client(peer);
+        return;
+    }
+    s->probes = p.answered;
+    s->have_reading = true;
+    s->node_time_us = p.reading.time_us;
+    s->rtt_us = p.est.rtt_us;
+    s->estimate_us = p.est.remote_at_recv_us;
+    s->error_bound_us = p.est.error_bound_us;
+    s->reference_us = clock_read_at(r->cfg.clock, p.est.recv_ns);
+    s->delta_us = cristian_delta(s->reference_us, s->estimate_us);
+    if (!p.reading.running) {
+        rounds_skip(s, "%s", "clock being set by hand");
+        return;
+    }
+    rounds_adjust(r, peer, round, s);
+}
+
+static void rounds_report(struct rounds *r, const struct clockdb_sync *s)
+{
+    const struct node_info *n = s->node;
+    if (s->applied) {
+        nodes_set_result(r->cfg.nodes, n->name, NODE_SYNCHRONISED, "synchronised", s->delta_us,
+                         s->rtt_us, s->policy);
+        log_info("round", "round %" PRId64 ": %s delta %+" PRId64 " us, rtt %" PRId64
+                 " us, +/-%" PRId64 " us, %s", r->rec.id, n->name, s->delta_us, s->rtt_us,
+                 s->error_bound_us, clock_policy_name(s->policy));
+    } else {
+        nodes_set_result(r->cfg.nodes, n->name, NODE_SKIPPED, s->reason, 0, s->rtt_us,
+                         CLOCK_POLICY_NONE);
+        log_warn("round", "round %" PRId64 ": %s skipped: %s", r->rec.id, n->name, s->reason);
+    }
+}
+
+static int rounds_job(void *arg)
+{
+    struct rounds *r = arg;
+    int64_t t0 = clock_mono_ns();
+    struct clockdb_round *rec = &r->rec;
+    memset(rec, 0, sizeof *rec);
+    rec->id = r->next_id++;
+    rec->tm_ms = r->cfg.tm_ms;
+    clock_gettime(CLOCK_REALTIME, &rec->started);
+    rounds_sync_utc(r, rec);
+    rec->reference_us = clock_read(r->cfg.clock);
+    rec->n = nodes_copy(r->cfg.nodes, r->nodes, NODES_MAX);
+    for (size_t i = 0; i < rec->n; i++) {
+        rounds_sync_node(r, rec->id, &r->nodes[i], &rec->sync[i]);
+        rounds_report(r, &rec->sync[i]);
+    }
+    clockdb_record(r->cfg.db, rec);
+    int elapsed_ms = (int)((clock_mono_ns() - t0) / 1000000);
+    return r->cfg.tm_ms > elapsed_ms ? r->cfg.tm_ms - elapsed_ms : 0;
+}
+
+int rounds_start(struct rounds *r, const struct rounds_config *cfg)
+{
+    memset(r, 0, sizeof *r);
+    r->cfg = *cfg;
+    r->next_id = cfg->first_round;
+    return worker_start(&r->worker, rounds_job, r, 0);
+}
+
+void rounds_stop(struct rounds *r)
+{
+    worker_stop(&r->worker);
+    for (size_t i = 0; i < r->npeers; i++)
+        rounds_drop_client(&r->peer[i]);
+}

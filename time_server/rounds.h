@@ -1,0 +1,49 @@
+/* rounds: the coordinator's synchronisation round, every TM on its own thread:
+ * follow the UTC source, then for every joined node probe CLOCK.GETHOUR k times, keep
+ * the smallest round trip, send CLOCK.ADJUST with Cristian's delta, record the round.
+ * The thread owns its RPC client handles and the DB connection, so the RPC loop
+ * (JOIN, GETHOUR) never waits on a slow node or database. */
+#ifndef TS_ROUNDS_H
+#define TS_ROUNDS_H
+
+#include "clock.h"
+#include "clockdb.h"
+#include "nodes.h"
+#include "sntp.h"
+#include "worker.h"
+
+#include <rpc/rpc.h>
+
+struct rounds_config {
+    struct clock *clock;
+    struct nodes *nodes;
+    struct clockdb *db;
+    int tm_ms;
+    int probes;
+    int rpc_timeout_ms;
+    struct sntp_server utc[SNTP_MAX_SERVERS];
+    size_t nutc;
+    int utc_timeout_ms;     /* per SNTP probe */
+    int64_t first_round;
+};
+
+struct rounds_peer {
+    char name[NODES_NAME_LEN];
+    uint64_t joins;
+    CLIENT *clnt;
+};
+
+struct rounds {
+    struct rounds_config cfg;
+    struct worker worker;
+    int64_t next_id;
+    size_t npeers;
+    struct rounds_peer peer[NODES_MAX];
+    struct clockdb_round rec;   /* reused every round: it is large */
+    struct node_info nodes[NODES_MAX]; /* this round's copy of the table */
+};
+
+int rounds_start(struct rounds *r, const struct rounds_config *cfg);
+void rounds_stop(struct rounds *r);
+
+#endif

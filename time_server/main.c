@@ -3,6 +3,7 @@
  * the round in the clock DB. Serves TIME (JOIN, GETHOUR). */
 #include "clock.h"
 #include "clockdb.h"
+#include "cristian.h"
 #include "log.h"
 #include "nodes.h"
 #include "options.h"
@@ -10,6 +11,7 @@
 #include "rounds.h"
 #include "rpcserver.h"
 #include "time_service.h"
+#include "time_rpc.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -64,14 +64,13 @@ static void rounds_skip(struct clockdb_sync *s, const char *fmt, const char *why
     snprintf(s->reason, sizeof s->reason, fmt, why);
 }
 
-static void rounds_adjust(struct rounds *r, struct rounds_peer *peer, int64_t round,
-                          struct clockdb_sync *s)
+static void rounds_adjust(struct rounds_peer *peer, int64_t round, struct clockdb_sync *s)
 {
     adjust_args a = {.delta_us = s->delta_us, .round_id = (u_quad_t)round};
     adjust_reply rep;
     memset(&rep, 0, sizeof rep);
     enum clnt_stat st = clock_adjust_1(&a, &rep, peer->clnt);
-    char err[300];
+    char err[200];
     if (st != RPC_SUCCESS) {
         rpcclient_error(peer->clnt, st, "ADJUST", err, sizeof err);
         rounds_skip(s, "unreachable: %s", err);
@@ -93,7 +92,7 @@ static void rounds_sync_node(struct rounds *r, int64_t round, const struct node_
     memset(s, 0, sizeof *s);
     s->node = n;
     struct rounds_peer *peer = rounds_peer(r, n);
-    char err[300];
+    char err[200];
     if (peer->joins != n->joins)
         rounds_drop_client(peer);
     peer->joins = n->joins;
@@ -122,7 +121,7 @@ static void rounds_sync_node(struct rounds *r, int64_t round, const struct node_
         rounds_skip(s, "%s", "clock being set by hand");
         return;
     }
-    rounds_adjust(r, peer, round, s);
+    rounds_adjust(peer, round, s);
 }
 
 static void rounds_report(struct rounds *r, const struct clockdb_sync *s)

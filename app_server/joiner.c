@@ -1,0 +1,105 @@
+#include "joiner.h"
+
+#include "clocksvc.h"
+#include "cristian.h"
+#include "log.h"
+#include "rpcclient.h"
+#include "time_rpc.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#define JOINER_RETRY_MS 1000
+
+/* True when the time server has gone quiet for three of its rounds since we joined. */
+static bool joiner_forgotten(struct joiner *j)
+{
+    int64_t last = clocksvc_last_adjust_ns();
+    if (last < j->joined_ns)
+        last = j->joined_ns;
+    return clock_mono_ns() - last > (int64_t)3 * j->tm_ms * 1000000;
+}
+
+static void joiner_set_clock(struct joiner *j, const join_reply *rep, int64_t send_ns,
+                             int64_t recv_ns)
+{
+    struct cristian_probe p = {true, send_ns, recv_ns, rep->reference.time_us};
+    struct cristian_estimate est;
+    cristian_estimate(&p, 1, 0, &est);
+    int64_t delta = cristian_delta(est.remote_at_recv_us, clock_read_at(j->cfg.clock, recv_ns));
+    enum clock_policy policy;
+    if (clock_adjust(j->cfg.clock, delta, &policy) == CLOCK_OK)
+        log_info("join", "clock set from the time server: %+" PRId64 " us (%s, rtt %" PRId64 " us)",
+                 delta, clock_policy_name(policy), est.rtt_us);
+    else
+        log_warn("join", "clock not set from the time server: it is being set by hand");
+}
+
+static int joiner_try(struct joiner *j, char *err, size_t errlen)
+{
+    CLIENT *c = rpcclient_create(j->cfg.time_server, TIME_PROG, TIME_V1, "tcp",
+                                 j->cfg.rpc_timeout_ms, err, errlen);
+    if (!c)
+        return -1;
+    join_args a = {(char *)j->cfg.name, (char *)j->cfg.advertise, (u_int)j->cfg.prog, CLOCK_V1};
+    join_reply rep;
+    memset(&rep, 0, sizeof rep);
+    int64_t send_ns = clock_mono_ns();
+    enum clnt_stat st = time_join_1(&a, &rep, c);
+    int64_t recv_ns = clock_mono_ns();
+    int rc = -1;
+    if (st != RPC_SUCCESS) {
+        rpcclient_error(c, st, "JOIN", err, errlen);
+    } else if (rep.status != TIME_OK) {
+        snprintf(err, errlen, "%s", rep.message ? rep.message : "refused");
+    } else {
+        j->tm_ms = rep.tm_ms > 0 ? (int)rep.tm_ms : 10000;
+        joiner_set_clock(j, &rep, send_ns, recv_ns);
+        log_info("join", "%s (node %" PRId64 ", rounds every %d ms)", rep.message,
+                 (int64_t)rep.node_id, j->tm_ms);
+        rc = 0;
+        xdr_free((xdrproc_t)xdr_join_reply, (char *)&rep);
+        clnt_destroy(c);
+        return rc;
+    }
+    if (st == RPC_SUCCESS)
+        xdr_free((xdrproc_t)xdr_join_reply, (char *)&rep);
+    clnt_destroy(c);
+    return rc;
+}
+
+static int joiner_job(void *arg)
+{
+    struct joiner *j = arg;
+    if (j->joined && !joiner_forgotten(j))
+        return j->tm_ms;
+    if (j->joined)
+        log_warn("join", "no correction from the time server for three rounds; joining again");
+    char err[300];
+    if (joiner_try(j, err, sizeof err) == 0) {
+        j->joined = true;
+        j->joined_ns = clock_mono_ns();
+        j->failures = 0;
+        return j->tm_ms;
+    }
+    j->joined = false;
+    /* Say it the first time and then every 30 s, not every second. */
+    if (j->failures++ % 30 == 0)
+        log_warn("join", "time server %s not joined yet, retrying every %d ms: %s",
+                 j->cfg.time_server, JOINER_RETRY_MS, err);
+    return JOINER_RETRY_MS;
+}
+
+int joiner_start(struct joiner *j, const struct joiner_config *cfg)
+{
+    memset(j, 0, sizeof *j);
+    j->cfg = *cfg;
+    j->tm_ms = 10000;
+    return worker_start(&j->worker, joiner_job, j, 0);
+}
+
+void joiner_stop(struct joiner *j)
+{
+    worker_stop(&j->worker);
+}

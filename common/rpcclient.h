@@ -4,6 +4,7 @@
 #define BT_RPCCLIENT_H
 
 #include <rpc/rpc.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Looks prog/vers up through rpcbind on host and connects over netid ("tcp"/"udp").

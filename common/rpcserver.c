@@ -2,6 +2,7 @@
 
 #include "allow.h"
 #include "log.h"
+#include "rpcclient.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,11 +41,10 @@ static size_t rpcserver_nsigs;
  * null procedure, or merely accepts, belongs to a live process. */
 static bool rpcserver_owner_alive(rpcprog_t prog, rpcvers_t vers)
 {
-    struct timeval tv = {1, 0};
-    CLIENT *c = clnt_create_timed("localhost", prog, vers, "tcp", &tv);
+    char err[300];
+    CLIENT *c = rpcclient_create("localhost", prog, vers, "tcp", 1000, err, sizeof err);
     if (!c)
-        return rpc_createerr.cf_stat != RPC_SYSTEMERROR &&
-               rpc_createerr.cf_stat != RPC_PROGNOTREGISTERED;
+        return strstr(err, "refused") == NULL && strstr(err, "not registered") == NULL;
     struct timeval call_tv = {0, 500000};
     enum clnt_stat st = clnt_call(c, NULLPROC, (xdrproc_t)rpcserver_xdr_void, NULL,
                                   (xdrproc_t)rpcserver_xdr_void, NULL, call_tv);

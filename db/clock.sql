@@ -14,7 +14,7 @@ CREATE TABLE node (
 COMMENT ON TABLE node IS 'Every machine whose clock the time server keeps (equipo). One row per node name; a node that joins again updates its row.';
 COMMENT ON COLUMN node.id IS 'Node number, referenced by node_sync.';
 COMMENT ON COLUMN node.name IS 'Name the node gave in TIME.JOIN, e.g. app1.';
-COMMENT ON COLUMN node.address IS 'Address the time server calls the node at (its CLOCK program).';
+COMMENT ON COLUMN node.address IS 'Address the node joined from; the time server calls its CLOCK program there unless the node advertised another host.';
 COMMENT ON COLUMN node.program IS 'ONC RPC program number of the node''s CLOCK service (CLOCK base + instance).';
 COMMENT ON COLUMN node.version IS 'Version of the CLOCK program.';
 COMMENT ON COLUMN node.first_seen IS 'When the node first joined.';

@@ -25,6 +25,10 @@
 
 #define MS_NS INT64_C(1000000)
 #define OFFSET_3H25_US (INT64_C(3600000000) * 3 + INT64_C(60000000) * 25)
+/* Tests where the responder sleeps: an oversleep on one side of the exchange is an
+ * asymmetry the client cannot see (Cristian's +/- delay/2), and on a loaded machine
+ * it reaches a few ms. Still far below the 25-50 ms a wrong formula would give. */
+#define SLEEPY_TOLERANCE_US 10000
 
 /* ---- helpers ------------------------------------------------------------------- */
 
@@ -109,6 +113,7 @@ struct responder {
     bool short_first;         /* send a 20-byte datagram before the answer */
     int first_net_delay_ms;   /* sleep before the receive timestamp, first request only */
     int proc_ms;              /* sleep between receive and transmit timestamps */
+    int net_delay_ms;         /* sleep before receive and after transmit: a slow link */
     bool silent;
     /* run state */
     int fd;
@@ -146,6 +151,8 @@ static void responder_answer(struct responder *r, const struct sntp_packet *req,
     int n = atomic_fetch_add(&r->requests, 1);
     if (n == 0 && r->first_net_delay_ms > 0)
         sleep_ms(r->first_net_delay_ms);
+    if (r->net_delay_ms > 0)
+        sleep_ms(r->net_delay_ms);
     struct sntp_packet p;
     memset(&p, 0, sizeof p);
     p.leap = r->leap;
@@ -160,6 +167,8 @@ static void responder_answer(struct responder *r, const struct sntp_packet *req,
     if (r->proc_ms > 0)
         sleep_ms(r->proc_ms);
     p.transmit_ts = r->zero_transmit ? 0 : responder_now(r);
+    if (r->net_delay_ms > 0)
+        sleep_ms(r->net_delay_ms);
     if (r->short_first)
         sendto(r->fd, "not an sntp packet!!", 20, 0, (const struct sockaddr *)from, flen);
     if (r->wrong_originate) {
@@ -511,7 +520,26 @@ static void test_query_excludes_processing_time(void **state)
     assert_int_equal(query_responder(&r, 1, 1000, &res, err, sizeof err), 0);
     assert_true(mono_ns() - t0 >= 50 * MS_NS);
     assert_true(res.rtt_us < 20000);
-    assert_true(llabs(res.utc_us - real_us_at(res.recv_ns) - r.offset_us) <= 2000);
+    assert_true(llabs(res.utc_us - real_us_at(res.recv_ns) - r.offset_us) <= SLEEPY_TOLERANCE_US);
+}
+
+/* A slow symmetric link (30 ms each way): the answer has aged by half the delay when it
+ * arrives, and the estimate must add exactly that. */
+static void test_query_adds_half_delay(void **state)
+{
+    (void)state;
+    struct responder r;
+    responder_defaults(&r);
+    r.offset_us = OFFSET_3H25_US;
+    r.net_delay_ms = 30;
+    struct sntp_result res;
+    char err[512] = "";
+    assert_int_equal(query_responder(&r, 1, 1000, &res, err, sizeof err), 0);
+    assert_true(res.rtt_us >= 60000 && res.rtt_us < 200000);
+    int64_t got = res.utc_us - real_us_at(res.recv_ns);
+    if (llabs(got - OFFSET_3H25_US) > SLEEPY_TOLERANCE_US)
+        fail_msg("offset %lld us, expected %lld +/- %d", (long long)got,
+                 (long long)OFFSET_3H25_US, SLEEPY_TOLERANCE_US);
 }
 
 static void expect_query_error(struct responder *r, int probes, int timeout_ms,
@@ -766,6 +794,7 @@ int main(void)
         cmocka_unit_test(test_query_negative_offset),
         cmocka_unit_test(test_query_keeps_smallest_delay),
         cmocka_unit_test(test_query_excludes_processing_time),
+        cmocka_unit_test(test_query_adds_half_delay),
         cmocka_unit_test(test_query_timeout),
         cmocka_unit_test(test_query_timeout_every_probe),
         cmocka_unit_test(test_query_wrong_originate_ignored),

@@ -44,53 +44,44 @@ struct app_options {
     const char *advertise;
 };
 
+static const struct option own_options[] = {
+    {"instance", required_argument, NULL, OPT_INSTANCE},
+    {"name", required_argument, NULL, OPT_NAME},
+    {"time-server", required_argument, NULL, OPT_TIME_SERVER},
+    {"advertise", required_argument, NULL, OPT_ADVERTISE},
+    {NULL, 0, NULL, 0},
+};
+
+static int own_option(int opt, const char *arg, void *ctx)
+{
+    struct app_options *o = ctx;
+    switch (opt) {
+    case OPT_INSTANCE:
+        if (opt_long("instance", arg, 1, APP_MAX_INSTANCE, &o->instance) < 0)
+            return -1;
+        break;
+    case OPT_NAME:
+        if (strlen(arg) == 0 || strlen(arg) >= sizeof o->name) {
+            fprintf(stderr, "app_server: --name: 1 to %zu bytes\n", sizeof o->name - 1);
+            return -1;
+        }
+        snprintf(o->name, sizeof o->name, "%s", arg);
+        break;
+    case OPT_TIME_SERVER:
+        o->time_server = arg;
+        break;
+    case OPT_ADVERTISE:
+        o->advertise = arg;
+        break;
+    }
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, struct app_options *o)
 {
-    static const struct option longopts[] = {
-        PROC_LONG_OPTIONS,
-        {"instance", required_argument, NULL, OPT_INSTANCE},
-        {"name", required_argument, NULL, OPT_NAME},
-        {"time-server", required_argument, NULL, OPT_TIME_SERVER},
-        {"advertise", required_argument, NULL, OPT_ADVERTISE},
-        {NULL, 0, NULL, 0},
-    };
-    int opt;
-    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        int r = proc_option(&o->proc, opt, optarg);
-        if (r < 0)
-            return 2;
-        if (r > 0)
-            continue;
-        switch (opt) {
-        case 'h':
-            usage(stdout);
-            return 0;
-        case OPT_INSTANCE:
-            if (opt_long("instance", optarg, 1, APP_MAX_INSTANCE, &o->instance) < 0)
-                return 2;
-            break;
-        case OPT_NAME:
-            if (strlen(optarg) == 0 || strlen(optarg) >= sizeof o->name) {
-                fprintf(stderr, "app_server: --name: 1 to %zu bytes\n", sizeof o->name - 1);
-                return 2;
-            }
-            snprintf(o->name, sizeof o->name, "%s", optarg);
-            break;
-        case OPT_TIME_SERVER:
-            o->time_server = optarg;
-            break;
-        case OPT_ADVERTISE:
-            o->advertise = optarg;
-            break;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "app_server: unexpected argument '%s' (see --help)\n", argv[optind]);
-        return 2;
-    }
+    int rc = proc_parse(argc, argv, &o->proc, own_options, own_option, o, usage);
+    if (rc >= 0)
+        return rc;
     if (!o->name[0])
         snprintf(o->name, sizeof o->name, "app%ld", o->instance);
     return -1;

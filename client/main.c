@@ -41,59 +41,47 @@ struct client_options {
     long clock_program;
 };
 
+static const struct option own_options[] = {
+    {"server", required_argument, NULL, OPT_SERVER},
+    {"instance", required_argument, NULL, OPT_INSTANCE},
+    {"tm", required_argument, NULL, OPT_TM},
+    {"probes", required_argument, NULL, OPT_PROBES},
+    {"clock-program", required_argument, NULL, OPT_CLOCK_PROGRAM},
+    {NULL, 0, NULL, 0},
+};
+
+static int own_option(int opt, const char *arg, void *ctx)
+{
+    struct client_options *o = ctx;
+    int64_t us;
+    switch (opt) {
+    case OPT_SERVER:
+        o->server = arg;
+        break;
+    case OPT_INSTANCE:
+        if (opt_long("instance", arg, 1, 255, &o->instance) < 0)
+            return -1;
+        break;
+    case OPT_TM:
+        if (opt_seconds_us("tm", arg, 0.1, 3600, &us) < 0)
+            return -1;
+        o->tm_ms = (int)(us / 1000);
+        break;
+    case OPT_PROBES:
+        if (opt_long("probes", arg, 1, CRISTIAN_MAX_PROBES, &o->probes) < 0)
+            return -1;
+        break;
+    case OPT_CLOCK_PROGRAM:
+        if (opt_long("clock-program", arg, 0x40000000L, 0x5fffffffL, &o->clock_program) < 0)
+            return -1;
+        break;
+    }
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, struct client_options *o)
 {
-    static const struct option longopts[] = {
-        PROC_LONG_OPTIONS,
-        {"server", required_argument, NULL, OPT_SERVER},
-        {"instance", required_argument, NULL, OPT_INSTANCE},
-        {"tm", required_argument, NULL, OPT_TM},
-        {"probes", required_argument, NULL, OPT_PROBES},
-        {"clock-program", required_argument, NULL, OPT_CLOCK_PROGRAM},
-        {NULL, 0, NULL, 0},
-    };
-    int opt;
-    int64_t us;
-    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        int r = proc_option(&o->proc, opt, optarg);
-        if (r < 0)
-            return 2;
-        if (r > 0)
-            continue;
-        switch (opt) {
-        case 'h':
-            usage(stdout);
-            return 0;
-        case OPT_SERVER:
-            o->server = optarg;
-            break;
-        case OPT_INSTANCE:
-            if (opt_long("instance", optarg, 1, 255, &o->instance) < 0)
-                return 2;
-            break;
-        case OPT_TM:
-            if (opt_seconds_us("tm", optarg, 0.1, 3600, &us) < 0)
-                return 2;
-            o->tm_ms = (int)(us / 1000);
-            break;
-        case OPT_PROBES:
-            if (opt_long("probes", optarg, 1, CRISTIAN_MAX_PROBES, &o->probes) < 0)
-                return 2;
-            break;
-        case OPT_CLOCK_PROGRAM:
-            if (opt_long("clock-program", optarg, 0x40000000L, 0x5fffffffL, &o->clock_program) < 0)
-                return 2;
-            break;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "client: unexpected argument '%s' (see --help)\n", argv[optind]);
-        return 2;
-    }
-    return -1;
+    return proc_parse(argc, argv, &o->proc, own_options, own_option, o, usage);
 }
 
 int main(int argc, char **argv)

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -85,6 +86,43 @@ int proc_option(struct proc_options *o, int opt, const char *arg)
     default:
         return 0;
     }
+}
+
+#define PROC_MAX_OPTIONS 40
+
+int proc_parse(int argc, char **argv, struct proc_options *o, const struct option *own_opts,
+               proc_own_option_fn own, void *ctx, void (*usage)(FILE *))
+{
+    static const struct option common[] = {PROC_LONG_OPTIONS};
+    struct option all[PROC_MAX_OPTIONS];
+    size_t n = sizeof common / sizeof common[0];
+    memcpy(all, common, sizeof common);
+    for (size_t i = 0; own_opts[i].name && n < PROC_MAX_OPTIONS - 1; i++)
+        all[n++] = own_opts[i];
+    memset(&all[n], 0, sizeof all[n]);
+    int opt;
+    while ((opt = getopt_long(argc, argv, "h", all, NULL)) != -1) {
+        int r = proc_option(o, opt, optarg);
+        if (r < 0)
+            return 2;
+        if (r > 0)
+            continue;
+        if (opt == 'h') {
+            usage(stdout);
+            return 0;
+        }
+        if (opt == '?' || own(opt, optarg, ctx) < 0) {
+            if (opt == '?')
+                usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n",
+                program_invocation_short_name, argv[optind]);
+        return 2;
+    }
+    return -1;
 }
 
 void proc_options_finish(struct proc_options *o, const char *program)

@@ -7,6 +7,7 @@
 #include "clock.h"
 
 #include <getopt.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -55,6 +56,14 @@ struct proc_options {
 void proc_options_default(struct proc_options *o);
 /* Handles a shared option: 1 if it was one, 0 if not, -1 on a bad value (printed). */
 int proc_option(struct proc_options *o, int opt, const char *arg);
+
+/* A program's own option: 0 when taken, -1 on a bad value (already printed). */
+typedef int (*proc_own_option_fn)(int opt, const char *arg, void *ctx);
+
+/* Parses the command line: the shared options and the program's own (own_opts ends
+ * with a zero entry). Returns -1 to go on, 0 after --help, 2 on a usage error. */
+int proc_parse(int argc, char **argv, struct proc_options *o, const struct option *own_opts,
+               proc_own_option_fn own, void *ctx, void (*usage)(FILE *));
 /* After parsing: logging, the random seed, the default --allow (loopback). */
 void proc_options_finish(struct proc_options *o, const char *program);
 /* A clock that starts at --start-time or a random time, with a random drift up to

@@ -47,70 +47,58 @@ struct ts_options {
     size_t nutc;
 };
 
-static int parse_args(int argc, char **argv, struct ts_options *o)
+static const struct option own_options[] = {
+    {"tm", required_argument, NULL, OPT_TM},
+    {"utc-server", required_argument, NULL, OPT_UTC},
+    {"utc-timeout-ms", required_argument, NULL, OPT_UTC_TIMEOUT},
+    {"db", required_argument, NULL, OPT_DB},
+    {"probes", required_argument, NULL, OPT_PROBES},
+    {NULL, 0, NULL, 0},
+};
+
+static int own_option(int opt, const char *arg, void *ctx)
 {
-    static const struct option longopts[] = {
-        PROC_LONG_OPTIONS,
-        {"tm", required_argument, NULL, OPT_TM},
-        {"utc-server", required_argument, NULL, OPT_UTC},
-        {"utc-timeout-ms", required_argument, NULL, OPT_UTC_TIMEOUT},
-        {"db", required_argument, NULL, OPT_DB},
-        {"probes", required_argument, NULL, OPT_PROBES},
-        {NULL, 0, NULL, 0},
-    };
-    int opt;
+    struct ts_options *o = ctx;
     long v;
     int64_t us;
     char err[200];
-    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        int r = proc_option(&o->proc, opt, optarg);
-        if (r < 0)
-            return 2;
-        if (r > 0)
-            continue;
-        switch (opt) {
-        case 'h':
-            usage(stdout);
-            return 0;
-        case OPT_TM:
-            if (opt_seconds_us("tm", optarg, 0.1, 3600, &us) < 0)
-                return 2;
-            o->tm_ms = (int)(us / 1000);
-            break;
-        case OPT_UTC:
-            if (o->nutc == SNTP_MAX_SERVERS) {
-                fprintf(stderr, "time_server: at most %d --utc-server\n", SNTP_MAX_SERVERS);
-                return 2;
-            }
-            if (sntp_parse_server(optarg, &o->utc[o->nutc], err, sizeof err) < 0) {
-                fprintf(stderr, "time_server: --utc-server: %s\n", err);
-                return 2;
-            }
-            o->nutc++;
-            break;
-        case OPT_UTC_TIMEOUT:
-            if (opt_long("utc-timeout-ms", optarg, 10, 10000, &v) < 0)
-                return 2;
-            o->utc_timeout_ms = (int)v;
-            break;
-        case OPT_DB:
-            o->db = optarg;
-            break;
-        case OPT_PROBES:
-            if (opt_long("probes", optarg, 1, CRISTIAN_MAX_PROBES, &v) < 0)
-                return 2;
-            o->probes = (int)v;
-            break;
-        default:
-            usage(stderr);
-            return 2;
+    switch (opt) {
+    case OPT_TM:
+        if (opt_seconds_us("tm", arg, 0.1, 3600, &us) < 0)
+            return -1;
+        o->tm_ms = (int)(us / 1000);
+        break;
+    case OPT_UTC:
+        if (o->nutc == SNTP_MAX_SERVERS) {
+            fprintf(stderr, "time_server: at most %d --utc-server\n", SNTP_MAX_SERVERS);
+            return -1;
         }
+        if (sntp_parse_server(arg, &o->utc[o->nutc], err, sizeof err) < 0) {
+            fprintf(stderr, "time_server: --utc-server: %s\n", err);
+            return -1;
+        }
+        o->nutc++;
+        break;
+    case OPT_UTC_TIMEOUT:
+        if (opt_long("utc-timeout-ms", arg, 10, 10000, &v) < 0)
+            return -1;
+        o->utc_timeout_ms = (int)v;
+        break;
+    case OPT_DB:
+        o->db = arg;
+        break;
+    case OPT_PROBES:
+        if (opt_long("probes", arg, 1, CRISTIAN_MAX_PROBES, &v) < 0)
+            return -1;
+        o->probes = (int)v;
+        break;
     }
-    if (optind < argc) {
-        fprintf(stderr, "time_server: unexpected argument '%s' (see --help)\n", argv[optind]);
-        return 2;
-    }
-    return -1;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, struct ts_options *o)
+{
+    return proc_parse(argc, argv, &o->proc, own_options, own_option, o, usage);
 }
 
 int main(int argc, char **argv)

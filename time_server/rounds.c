@@ -140,6 +140,27 @@ static void rounds_report(struct rounds *r, const struct clockdb_sync *s)
     }
 }
 
+static void rounds_publish(struct rounds *r, const struct clockdb_round *rec)
+{
+    pthread_mutex_lock(&r->status_lock);
+    struct rounds_status *st = &r->status;
+    st->last_round = rec->id;
+    st->tm_ms = r->cfg.tm_ms;
+    st->utc_ok = rec->utc_ok;
+    snprintf(st->utc_source, sizeof st->utc_source, "%s", rec->utc_ok ? rec->utc_source : "none");
+    st->utc_offset_us = rec->utc_offset_us;
+    st->utc_rtt_us = rec->utc_rtt_us;
+    snprintf(st->utc_error, sizeof st->utc_error, "%s", rec->utc_ok ? "" : rec->utc_error);
+    pthread_mutex_unlock(&r->status_lock);
+}
+
+void rounds_status(struct rounds *r, struct rounds_status *out)
+{
+    pthread_mutex_lock(&r->status_lock);
+    *out = r->status;
+    pthread_mutex_unlock(&r->status_lock);
+}
+
 static int rounds_job(void *arg)
 {
     struct rounds *r = arg;
@@ -156,6 +177,7 @@ static int rounds_job(void *arg)
         rounds_sync_node(r, rec->id, &r->nodes[i], &rec->sync[i]);
         rounds_report(r, &rec->sync[i]);
     }
+    rounds_publish(r, rec);
     clockdb_record(r->cfg.db, rec);
     int elapsed_ms = (int)((clock_mono_ns() - t0) / 1000000);
     return r->cfg.tm_ms > elapsed_ms ? r->cfg.tm_ms - elapsed_ms : 0;
@@ -166,6 +188,8 @@ int rounds_start(struct rounds *r, const struct rounds_config *cfg)
     memset(r, 0, sizeof *r);
     r->cfg = *cfg;
     r->next_id = cfg->first_round;
+    pthread_mutex_init(&r->status_lock, NULL);
+    r->status.tm_ms = cfg->tm_ms;
     return worker_start(&r->worker, rounds_job, r, 0);
 }
 
@@ -174,4 +198,5 @@ void rounds_stop(struct rounds *r)
     worker_stop(&r->worker);
     for (size_t i = 0; i < r->npeers; i++)
         rounds_drop_client(&r->peer[i]);
+    pthread_mutex_destroy(&r->status_lock);
 }

@@ -12,7 +12,9 @@
 #include "sntp.h"
 #include "worker.h"
 
+#include <pthread.h>
 #include <rpc/rpc.h>
+#include <stdbool.h>
 
 struct rounds_config {
     struct clock *clock;
@@ -33,7 +35,19 @@ struct rounds_peer {
     CLIENT *clnt;
 };
 
+/* What a window shows of the rounds: read with rounds_status(). */
+struct rounds_status {
+    int64_t last_round;          /* 0 before the first round */
+    int tm_ms;
+    bool utc_ok;
+    char utc_source[280];
+    int64_t utc_offset_us, utc_rtt_us;
+    char utc_error[512];
+};
+
 struct rounds {
+    pthread_mutex_t status_lock;
+    struct rounds_status status;
     struct rounds_config cfg;
     struct worker worker;
     int64_t next_id;
@@ -45,5 +59,6 @@ struct rounds {
 
 int rounds_start(struct rounds *r, const struct rounds_config *cfg);
 void rounds_stop(struct rounds *r);
+void rounds_status(struct rounds *r, struct rounds_status *out);
 
 #endif

@@ -12,10 +12,10 @@
 
 #define JOINER_RETRY_MS 1000
 
-/* True when the time server has gone quiet for three of its rounds since we joined. */
+/* True when the time server has not read or corrected us for three of its rounds. */
 static bool joiner_forgotten(struct joiner *j)
 {
-    int64_t last = clocksvc_last_adjust_ns();
+    int64_t last = clocksvc_last_contact_ns();
     if (last < j->joined_ns)
         last = j->joined_ns;
     return clock_mono_ns() - last > (int64_t)3 * j->tm_ms * 1000000;
@@ -53,18 +53,17 @@ static int joiner_try(struct joiner *j, char *err, size_t errlen)
         rpcclient_error(c, st, "JOIN", err, errlen);
     } else if (rep.status != TIME_OK) {
         snprintf(err, errlen, "%s", rep.message ? rep.message : "refused");
+    } else if (!rep.reference.running) {
+        snprintf(err, errlen, "the time server's clock is being set by hand");
     } else {
         j->tm_ms = rep.tm_ms > 0 ? (int)rep.tm_ms : 10000;
         joiner_set_clock(j, &rep, send_ns, recv_ns);
         log_info("join", "%s (node %" PRId64 ", rounds every %d ms)", rep.message,
                  (int64_t)rep.node_id, j->tm_ms);
         rc = 0;
-        xdr_free((xdrproc_t)xdr_join_reply, (char *)&rep);
-        clnt_destroy(c);
-        return rc;
     }
-    if (st == RPC_SUCCESS)
-        xdr_free((xdrproc_t)xdr_join_reply, (char *)&rep);
+    /* Safe on a zeroed or half-decoded reply too. */
+    xdr_free((xdrproc_t)xdr_join_reply, (char *)&rep);
     clnt_destroy(c);
     return rc;
 }

@@ -10,6 +10,7 @@
 #include "rpcserver.h"
 #include "time_rpc.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,7 +58,7 @@ static int own_option(int opt, const char *arg, void *ctx)
     struct app_options *o = ctx;
     switch (opt) {
     case OPT_INSTANCE:
-        if (opt_long("instance", arg, 1, APP_MAX_INSTANCE, &o->instance) < 0)
+        if (options_long("instance", arg, 1, APP_MAX_INSTANCE, &o->instance) < 0)
             return -1;
         break;
     case OPT_NAME:
@@ -114,9 +115,13 @@ int main(int argc, char **argv)
     unsigned long prog = CLOCK_PROG + (unsigned long)o.instance;
     proc_clock_init(&o.proc, &clk);
     rc = 1;
-    if (rpcserver_init_signals() < 0 || rpcserver_on_signal(SIGUSR1, app_modify, &clk) < 0 ||
-        rpcserver_on_signal(SIGUSR2, app_resume, &clk) < 0)
+    if (rpcserver_init_signals() < 0)
         goto out;
+    if (rpcserver_on_signal(SIGUSR1, app_modify, &clk) < 0 ||
+        rpcserver_on_signal(SIGUSR2, app_resume, &clk) < 0) {
+        log_error("signals", "installing SIGUSR1/SIGUSR2 handlers: %s", strerror(errno));
+        goto out;
+    }
     struct clocksvc_config csc = {.clock = &clk, .allow = o.proc.allow};
     if (clocksvc_start(&csc, prog, err, sizeof err) < 0) {
         log_error("rpc", "registering CLOCK for instance %ld: %s", o.instance, err);
@@ -125,13 +130,14 @@ int main(int argc, char **argv)
     struct joiner joiner;
     struct joiner_config jc = {&clk, o.time_server, o.name, o.advertise, prog,
                                o.proc.rpc_timeout_ms};
-    if (joiner_start(&joiner, &jc) != 0) {
-        log_error("join", "cannot start the join thread");
+    int err_no = joiner_start(&joiner, &jc);
+    if (err_no != 0) {
+        log_error("join", "starting the join thread: %s", strerror(err_no));
         goto out_rpc;
     }
     log_info("main", "serving CLOCK program %lu version %d (instance %ld)", prog, CLOCK_V1,
              o.instance);
-    rpcserver_loop(1000, NULL, NULL);
+    rpcserver_loop();
     log_info("main", "stopping");
     joiner_stop(&joiner);
     rc = 0;

@@ -59,20 +59,20 @@ static int own_option(int opt, const char *arg, void *ctx)
         o->server = arg;
         break;
     case OPT_INSTANCE:
-        if (opt_long("instance", arg, 1, 255, &o->instance) < 0)
+        if (options_long("instance", arg, 1, 255, &o->instance) < 0)
             return -1;
         break;
     case OPT_TM:
-        if (opt_seconds_us("tm", arg, 0.1, 3600, &us) < 0)
+        if (options_seconds_us("tm", arg, 0.1, 3600, &us) < 0)
             return -1;
         o->tm_ms = (int)(us / 1000);
         break;
     case OPT_PROBES:
-        if (opt_long("probes", arg, 1, CRISTIAN_MAX_PROBES, &o->probes) < 0)
+        if (options_long("probes", arg, 1, CRISTIAN_MAX_PROBES, &o->probes) < 0)
             return -1;
         break;
     case OPT_CLOCK_PROGRAM:
-        if (opt_long("clock-program", arg, 0x40000000L, 0x5fffffffL, &o->clock_program) < 0)
+        if (options_long("clock-program", arg, 0x40000000L, 0x5fffffffL, &o->clock_program) < 0)
             return -1;
         break;
     }
@@ -111,15 +111,18 @@ int main(int argc, char **argv)
         }
     }
     struct puller puller;
+    /* A call must give up well before the next pull is due. */
+    int timeout_ms = o.proc.rpc_timeout_ms < o.tm_ms / 4 ? o.proc.rpc_timeout_ms : o.tm_ms / 4;
     struct puller_config pc = {&clk, o.server, CLOCK_PROG + (unsigned long)o.instance, o.tm_ms,
-                               (int)o.probes, o.proc.rpc_timeout_ms};
-    if (puller_start(&puller, &pc) != 0) {
-        log_error("sync", "cannot start the sync thread");
+                               (int)o.probes, timeout_ms};
+    int err_no = puller_start(&puller, &pc);
+    if (err_no != 0) {
+        log_error("sync", "starting the sync thread: %s", strerror(err_no));
         goto out_rpc;
     }
     log_info("main", "following the clock of %s instance %ld every %d ms", o.server, o.instance,
              o.tm_ms);
-    rpcserver_loop(1000, NULL, NULL);
+    rpcserver_loop();
     log_info("main", "stopping");
     puller_stop(&puller);
     rc = 0;

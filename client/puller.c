@@ -3,6 +3,7 @@
 #include "clockrpc.h"
 #include "log.h"
 #include "rpcclient.h"
+#include "time_rpc.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -22,7 +23,7 @@ static int puller_job(void *arg)
     enum clock_policy policy = CLOCK_POLICY_NONE;
     struct clockrpc_probe probe;
     if (!p->clnt)
-        p->clnt = rpcclient_create(p->cfg.server, p->cfg.prog, 1, "tcp", p->cfg.rpc_timeout_ms,
+        p->clnt = rpcclient_create(p->cfg.server, p->cfg.prog, CLOCK_V1, "tcp", p->cfg.rpc_timeout_ms,
                                    err, sizeof err);
     if (p->clnt && clockrpc_pull(p->cfg.clock, p->clnt, CLOCKRPC_CLOCK, p->cfg.probes, &delta,
                                  &policy, &probe, err, sizeof err) == 0) {

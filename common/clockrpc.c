@@ -72,10 +72,14 @@ int clockrpc_probe(CLIENT *c, enum clockrpc_program which, int k, struct clockrp
         probes[i].recv_ns = clock_mono_ns();
         probes[i].ok = st == RPC_SUCCESS;
         probes[i].remote_us = readings[i].time_us;
-        if (st != RPC_SUCCESS)
+        if (st != RPC_SUCCESS) {
+            /* A node that timed out once will time out again: k timeouts would hold
+             * the whole round. Keep what answered. */
             last = st;
-        else
-            out->answered++;
+            k = i + 1;
+            break;
+        }
+        out->answered++;
     }
     if (cristian_estimate(probes, (size_t)k, 0, &out->est) < 0) {
         rpcclient_error(c, last, "GETHOUR", err, errlen);

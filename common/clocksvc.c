@@ -11,19 +11,28 @@
 static struct clocksvc_config clocksvc_cfg;
 static _Atomic int64_t clocksvc_last_ns;
 
-int64_t clocksvc_last_adjust_ns(void)
+int64_t clocksvc_last_contact_ns(void)
 {
     return atomic_load(&clocksvc_last_ns);
+}
+
+/* Is the caller in --allow? Records the contact when it is. */
+static bool clocksvc_allowed(struct svc_req *rq, char *who, size_t len)
+{
+    struct sockaddr_storage ss;
+    if (rpcserver_caller(rq, &ss, who, len) < 0 ||
+        !allow_match(&clocksvc_cfg.allow, (struct sockaddr *)&ss))
+        return false;
+    atomic_store(&clocksvc_last_ns, clock_mono_ns());
+    return true;
 }
 
 static void clocksvc_adjust(struct svc_req *rq, const adjust_args *a, adjust_reply *rep,
                             char *msg, size_t msglen)
 {
-    struct sockaddr_storage ss;
     char who[64];
     rep->policy = TIME_POLICY_NONE;
-    if (rpcserver_caller(rq, &ss, who, sizeof who) < 0 ||
-        !allow_match(&clocksvc_cfg.allow, (struct sockaddr *)&ss)) {
+    if (!clocksvc_allowed(rq, who, sizeof who)) {
         rep->status = TIME_ERR_DENIED;
         snprintf(msg, msglen, "ADJUST refused: caller %s is not in --allow", who);
     } else if (clocksvc_cfg.adjust_refusal) {
@@ -35,7 +44,6 @@ static void clocksvc_adjust(struct svc_req *rq, const adjust_args *a, adjust_rep
         rep->policy = clockrpc_policy(p);
         if (e == CLOCK_OK) {
             rep->status = TIME_OK;
-            atomic_store(&clocksvc_last_ns, clock_mono_ns());
             snprintf(msg, msglen, "%s of %lld us applied", clock_policy_name(p),
                      (long long)a->delta_us);
         } else if (e == CLOCK_ERR_STOPPED) {
@@ -60,6 +68,8 @@ static void clocksvc_dispatch(struct svc_req *rq, SVCXPRT *x)
         svc_sendreply(x, (xdrproc_t)rpcserver_xdr_void, NULL);
         return;
     case CLOCK_GETHOUR: {
+        char who[64];
+        clocksvc_allowed(rq, who, sizeof who);
         clock_reading r;
         clockrpc_reading(clocksvc_cfg.clock, &r);
         svc_sendreply(x, (xdrproc_t)xdr_clock_reading, (char *)&r);

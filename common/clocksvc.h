@@ -20,7 +20,9 @@ struct clocksvc_config {
 
 /* Registers CLOCK at prog (CLOCK_PROG + instance). Returns 0 or -1 (err filled). */
 int clocksvc_start(const struct clocksvc_config *cfg, rpcprog_t prog, char *err, size_t errlen);
-/* Monotonic instant of the last ADJUST this node accepted (0: none yet). */
-int64_t clocksvc_last_adjust_ns(void);
+/* Monotonic instant of the last GETHOUR or ADJUST from an allowed peer (0: none yet):
+ * how a node tells that the time server still knows it, even while its clock is
+ * stopped by hand and every round only reads it. */
+int64_t clocksvc_last_contact_ns(void);
 
 #endif

@@ -5,9 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *db_error(PGconn *conn, char *buf, size_t len)
+/* libpq's messages end in a newline and may span lines: make them one log line. */
+static const char *db_one_line(char *buf, size_t len, const char *msg)
 {
-    snprintf(buf, len, "%s", conn ? PQerrorMessage(conn) : "no connection");
+    snprintf(buf, len, "%s", msg);
     size_t n = strlen(buf);
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
         buf[--n] = '\0';
@@ -17,9 +18,17 @@ const char *db_error(PGconn *conn, char *buf, size_t len)
     return buf;
 }
 
+const char *db_error(PGconn *conn, char *buf, size_t len)
+{
+    return db_one_line(buf, len, conn ? PQerrorMessage(conn) : "no connection");
+}
+
 PGconn *db_connect(const char *conninfo, char *err, size_t errlen)
 {
-    PGconn *conn = PQconnectdb(conninfo);
+    /* Our defaults come first: what conninfo says (expanded in place) overrides them. */
+    const char *const keys[] = {"connect_timeout", "options", "dbname", NULL};
+    const char *const values[] = {"5", "-c statement_timeout=5000", conninfo, NULL};
+    PGconn *conn = PQconnectdbParams(keys, values, 1);
     if (PQstatus(conn) != CONNECTION_OK) {
         char why[512];
         snprintf(err, errlen, "connecting to '%s': %s", conninfo, db_error(conn, why, sizeof why));
@@ -29,22 +38,14 @@ PGconn *db_connect(const char *conninfo, char *err, size_t errlen)
     return conn;
 }
 
-bool db_alive(PGconn *conn)
-{
-    if (!conn)
-        return false;
-    if (PQstatus(conn) == CONNECTION_OK)
-        return true;
-    PQreset(conn);
-    return PQstatus(conn) == CONNECTION_OK;
-}
-
 int db_prepare(PGconn *conn, const char *name, const char *sql, int nparams)
 {
     PGresult *res = PQprepare(conn, name, sql, nparams, NULL);
     int rc = 0;
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-        log_error("db", "preparing %s: %s", name, PQresultErrorMessage(res));
+        char why[512];
+        log_error("db", "preparing %s: %s", name,
+                  db_one_line(why, sizeof why, PQresultErrorMessage(res)));
         rc = -1;
     }
     PQclear(res);
@@ -60,9 +61,11 @@ PGresult *db_run(PGconn *conn, const char *what, const char *stmt, int nparams,
         return res;
     char why[512];
     const char *msg = PQresultErrorMessage(res);
-    if (!msg || !*msg)
-        msg = db_error(conn, why, sizeof why);
-    log_error("db", "%s: %s", what, msg);
+    if (msg && *msg)
+        db_one_line(why, sizeof why, msg);
+    else
+        db_error(conn, why, sizeof why);
+    log_error("db", "%s: %s", what, why);
     PQclear(res);
     return NULL;
 }

@@ -6,10 +6,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Connects; returns NULL with the server's reason in err. */
+/* Connects with a 5 s connect timeout and a 5 s statement timeout (unless conninfo sets
+ * them), so a hung database cannot hold a thread; NULL with the reason in err. */
 PGconn *db_connect(const char *conninfo, char *err, size_t errlen);
-/* Makes sure the connection is usable, resetting it once if it broke. */
-bool db_alive(PGconn *conn);
 /* Prepares a statement; returns 0 or -1 (logged). */
 int db_prepare(PGconn *conn, const char *name, const char *sql, int nparams);
 /* Runs a prepared statement. Returns the result when it succeeded (the caller clears it),

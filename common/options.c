@@ -7,7 +7,7 @@
 
 
 
-int opt_long(const char *name, const char *text, long min, long max, long *out)
+int options_long(const char *name, const char *text, long min, long max, long *out)
 {
     char *end;
     errno = 0;
@@ -21,7 +21,7 @@ int opt_long(const char *name, const char *text, long min, long max, long *out)
     return 0;
 }
 
-int opt_double(const char *name, const char *text, double min, double max, double *out)
+int options_double(const char *name, const char *text, double min, double max, double *out)
 {
     char *end;
     errno = 0;
@@ -35,10 +35,10 @@ int opt_double(const char *name, const char *text, double min, double max, doubl
     return 0;
 }
 
-int opt_seconds_us(const char *name, const char *text, double min_s, double max_s, int64_t *out)
+int options_seconds_us(const char *name, const char *text, double min_s, double max_s, int64_t *out)
 {
     double s;
-    if (opt_double(name, text, min_s, max_s, &s) < 0)
+    if (options_double(name, text, min_s, max_s, &s) < 0)
         return -1;
     *out = (int64_t)llround(s * 1e6);
     return 0;

@@ -5,9 +5,9 @@
 #include <stdint.h>
 
 /* Each returns 0, or -1 after printing "PROGRAM: --NAME: why" to stderr. */
-int opt_long(const char *name, const char *text, long min, long max, long *out);
-int opt_double(const char *name, const char *text, double min, double max, double *out);
+int options_long(const char *name, const char *text, long min, long max, long *out);
+int options_double(const char *name, const char *text, double min, double max, double *out);
 /* Seconds with an optional fraction ("10", "0.5") into microseconds. */
-int opt_seconds_us(const char *name, const char *text, double min_s, double max_s, int64_t *out);
+int options_seconds_us(const char *name, const char *text, double min_s, double max_s, int64_t *out);
 
 #endif

@@ -42,9 +42,9 @@ int proc_option(struct proc_options *o, int opt, const char *arg)
     char err[200];
     switch (opt) {
     case PROC_OPT_DRIFT:
-        return opt_double("drift-ppm", arg, 0, CLOCK_MAX_FREQ_CORR_PPM, &o->drift_max_ppm) < 0 ? -1 : 1;
+        return options_double("drift-ppm", arg, 0, CLOCK_MAX_FREQ_CORR_PPM, &o->drift_max_ppm) < 0 ? -1 : 1;
     case PROC_OPT_STEP:
-        return opt_seconds_us("step-threshold", arg, 0.000001, 43200, &o->step_threshold_us) < 0 ? -1 : 1;
+        return options_seconds_us("step-threshold", arg, 0.000001, 43200, &o->step_threshold_us) < 0 ? -1 : 1;
     case PROC_OPT_NO_FREQ:
         o->freq_correction = false;
         return 1;
@@ -57,7 +57,7 @@ int proc_option(struct proc_options *o, int opt, const char *arg)
         o->have_start = true;
         return 1;
     case PROC_OPT_SEED:
-        if (opt_long("seed", arg, 0, 0x7fffffffL, &v) < 0)
+        if (options_long("seed", arg, 0, 0x7fffffffL, &v) < 0)
             return -1;
         o->seed = (unsigned long)v;
         o->have_seed = true;
@@ -79,7 +79,7 @@ int proc_option(struct proc_options *o, int opt, const char *arg)
         }
         return 1;
     case PROC_OPT_RPC_TIMEOUT:
-        if (opt_long("rpc-timeout-ms", arg, 10, 60000, &v) < 0)
+        if (options_long("rpc-timeout-ms", arg, 10, 60000, &v) < 0)
             return -1;
         o->rpc_timeout_ms = (int)v;
         return 1;

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <netconfig.h>
 #include <poll.h>
+#include <rpc/rpc_com.h>
 #include <rpc/rpcb_clnt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -52,8 +53,15 @@ static bool rpcserver_owner_alive(rpcprog_t prog, rpcvers_t vers)
     return st != RPC_CANTSEND && st != RPC_CANTRECV && st != RPC_SYSTEMERROR;
 }
 
+/* Without a record bound libtirpc reads a TCP record with blocking reads: a peer that
+ * sends half a request would hold the only RPC thread for its 35 s read timeout. With
+ * one, connections are read non-blocking and records larger than this are refused. */
+#define RPCSERVER_MAX_RECORD 65536
+
 static SVCXPRT *rpcserver_create_xprt(const char *netid, char *err, size_t errlen)
 {
+    int maxrec = RPCSERVER_MAX_RECORD;
+    rpc_control(RPC_SVC_CONNMAXREC_SET, &maxrec);
     struct netconfig *nconf = getnetconfigent(netid);
     if (!nconf) {
         snprintf(err, errlen, "no netconfig entry for %s", netid);
@@ -116,9 +124,15 @@ int rpcserver_register(rpcprog_t prog, rpcvers_t vers, rpcserver_dispatch_fn fn,
     rpcserver_regs[rpcserver_nregs++] = r;
     return 0;
 fail:
-    /* Only undo our own registration: a failure on TCP means another process owns it. */
-    if (registered > 0)
-        svc_unreg(prog, vers);
+    /* Only undo our own TCP registration; the UDP one (or all of them, when TCP failed)
+     * belongs to another process. */
+    if (registered > 0) {
+        struct netconfig *tcp = getnetconfigent("tcp");
+        if (tcp) {
+            rpcb_unset(prog, vers, tcp);
+            freenetconfigent(tcp);
+        }
+    }
     for (int i = 0; i < 2; i++)
         if (r.xprt[i])
             svc_destroy(r.xprt[i]);
@@ -199,7 +213,7 @@ static void rpcserver_drain_signals(void)
                     rpcserver_sigs[k].fn(rpcserver_sigs[k].arg);
 }
 
-void rpcserver_loop(int tick_ms, void (*tick)(void *), void *arg)
+void rpcserver_loop(void)
 {
     struct pollfd *fds = NULL;
     int cap = 0;
@@ -219,7 +233,7 @@ void rpcserver_loop(int tick_ms, void (*tick)(void *), void *arg)
         fds[n].fd = rpcserver_pipe[0];
         fds[n].events = POLLIN;
         fds[n].revents = 0;
-        int ready = poll(fds, (nfds_t)(n + 1), tick_ms);
+        int ready = poll(fds, (nfds_t)(n + 1), -1);
         if (ready < 0) {
             if (errno == EINTR)
                 continue;
@@ -232,8 +246,6 @@ void rpcserver_loop(int tick_ms, void (*tick)(void *), void *arg)
         }
         if (ready > 0)
             svc_getreq_poll(fds, ready);
-        if (tick)
-            tick(arg);
     }
     free(fds);
 }

@@ -29,8 +29,8 @@ int rpcserver_on_signal(int sig, void (*fn)(void *), void *arg);
 void rpcserver_request_stop(void);
 bool rpcserver_stopping(void);
 
-/* Serves until stopped; calls tick(arg) (may be NULL) at least every tick_ms. */
-void rpcserver_loop(int tick_ms, void (*tick)(void *), void *arg);
+/* Serves until stopped (SIGTERM/SIGINT or rpcserver_request_stop()). */
+void rpcserver_loop(void);
 
 /* xdr_void with the argument list xdrproc_t expects (libtirpc declares it with none). */
 bool_t rpcserver_xdr_void(XDR *xdrs, void *unused);

@@ -6,7 +6,7 @@ CREATE TABLE node (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     name        text NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 63),
     address     inet NOT NULL,
-    program     bigint NOT NULL CHECK (program BETWEEN 536870912 AND 1073741823),
+    program     bigint NOT NULL CHECK (program BETWEEN 536870912 AND 1610612735),
     version     integer NOT NULL,
     first_seen  timestamptz NOT NULL DEFAULT now(),
     last_seen   timestamptz NOT NULL DEFAULT now()
@@ -15,10 +15,10 @@ COMMENT ON TABLE node IS 'Every machine whose clock the time server keeps (equip
 COMMENT ON COLUMN node.id IS 'Node number, referenced by node_sync.';
 COMMENT ON COLUMN node.name IS 'Name the node gave in TIME.JOIN, e.g. app1.';
 COMMENT ON COLUMN node.address IS 'Address the node joined from; the time server calls its CLOCK program there unless the node advertised another host.';
-COMMENT ON COLUMN node.program IS 'ONC RPC program number of the node''s CLOCK service (CLOCK base + instance).';
+COMMENT ON COLUMN node.program IS 'ONC RPC program number of the node''s CLOCK service: CLOCK base + instance for an app server, a transient number (0x40000000-0x5fffffff) for a client.';
 COMMENT ON COLUMN node.version IS 'Version of the CLOCK program.';
 COMMENT ON COLUMN node.first_seen IS 'When the node first joined.';
-COMMENT ON COLUMN node.last_seen IS 'When the node last joined or answered a round.';
+COMMENT ON COLUMN node.last_seen IS 'When the node last answered a round (its clock was read).';
 
 CREATE TABLE sync_round (
     id                    bigint PRIMARY KEY,

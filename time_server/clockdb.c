@@ -91,7 +91,7 @@ static int64_t clockdb_upsert_node(PGconn *conn, const struct clockdb_sync *s)
     char prog[24], vers[24];
     const char *p[5] = {s->node->name, s->node->address, clockdb_int(prog, sizeof prog, (int64_t)s->node->prog),
                         clockdb_int(vers, sizeof vers, (int64_t)s->node->vers),
-                        s->applied ? "true" : "false"};
+                        s->have_reading ? "true" : "false"};
     PGresult *res = db_run(conn, "storing node", "upsert_node", 5, p);
     if (!res)
         return -1;

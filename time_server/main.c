@@ -64,7 +64,7 @@ static int own_option(int opt, const char *arg, void *ctx)
     char err[200];
     switch (opt) {
     case OPT_TM:
-        if (opt_seconds_us("tm", arg, 0.1, 3600, &us) < 0)
+        if (options_seconds_us("tm", arg, 0.1, 3600, &us) < 0)
             return -1;
         o->tm_ms = (int)(us / 1000);
         break;
@@ -80,7 +80,7 @@ static int own_option(int opt, const char *arg, void *ctx)
         o->nutc++;
         break;
     case OPT_UTC_TIMEOUT:
-        if (opt_long("utc-timeout-ms", arg, 10, 10000, &v) < 0)
+        if (options_long("utc-timeout-ms", arg, 10, 10000, &v) < 0)
             return -1;
         o->utc_timeout_ms = (int)v;
         break;
@@ -88,7 +88,7 @@ static int own_option(int opt, const char *arg, void *ctx)
         o->db = arg;
         break;
     case OPT_PROBES:
-        if (opt_long("probes", arg, 1, CRISTIAN_MAX_PROBES, &v) < 0)
+        if (options_long("probes", arg, 1, CRISTIAN_MAX_PROBES, &v) < 0)
             return -1;
         o->probes = (int)v;
         break;
@@ -139,13 +139,14 @@ int main(int argc, char **argv)
         .rpc_timeout_ms = o.proc.rpc_timeout_ms < o.tm_ms / 4 ? o.proc.rpc_timeout_ms : o.tm_ms / 4,
         .nutc = o.nutc, .utc_timeout_ms = o.utc_timeout_ms, .first_round = first_round};
     memcpy(rc_cfg.utc, o.utc, sizeof o.utc);
-    if (rounds_start(&rounds, &rc_cfg) != 0) {
-        log_error("rounds", "cannot start the round thread");
+    int err_no = rounds_start(&rounds, &rc_cfg);
+    if (err_no != 0) {
+        log_error("rounds", "starting the round thread: %s", strerror(err_no));
         goto out_rpc;
     }
     log_info("main", "serving TIME program %u version %u; a round every %d ms from round %lld",
              TIME_PROG, TIME_V1, o.tm_ms, (long long)first_round);
-    rpcserver_loop(1000, NULL, NULL);
+    rpcserver_loop();
     log_info("main", "stopping");
     rounds_stop(&rounds);
     rc = 0;

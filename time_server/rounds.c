@@ -75,9 +75,7 @@ static void rounds_adjust(struct rounds_peer *peer, int64_t round, struct clockd
         rpcclient_error(peer->clnt, st, "ADJUST", err, sizeof err);
         rounds_skip(s, "unreachable: %s", err);
         rounds_drop_client(peer);
-        return;
-    }
-    if (rep.status != TIME_OK) {
+    } else if (rep.status != TIME_OK) {
         rounds_skip(s, "correction refused: %s", rep.message ? rep.message : "");
     } else {
         s->applied = true;
@@ -119,6 +117,13 @@ static void rounds_sync_node(struct rounds *r, int64_t round, const struct node_
     s->delta_us = cristian_delta(s->reference_us, s->estimate_us);
     if (!p.reading.running) {
         rounds_skip(s, "%s", "clock being set by hand");
+        return;
+    }
+    /* A frozen reference would step every node to it. */
+    struct clock_state own;
+    clock_snapshot(r->cfg.clock, &own);
+    if (!own.running) {
+        rounds_skip(s, "%s", "the coordinator's clock is being set by hand");
         return;
     }
     rounds_adjust(peer, round, s);

@@ -34,7 +34,7 @@ set -e
 after=$(offset_of "$APP2_PROG")
 (($(abs $((after - before))) < 1000)) || fail "clock moved from $before to $after us"
 pass "ADJUST from a peer not allowed refused ($out), clock unchanged"
-grep -q 'caller 127.0.0.2 is not in --allow' "$CLUSTER_DIR/log/app2.log" || fail "app2 did not log the refusal"
+part_log app2 | grep -q 'caller 127.0.0.2 is not in --allow' || fail "app2 did not log the refusal"
 pass "the refusal is in app2's log with the caller's address"
 
 nodes_before=$(sql "SELECT count(*) FROM node")

@@ -56,6 +56,13 @@ field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
 
 abs() { local v=$1; echo "${v#-}"; }
 
+# What PART (time_server, app1, app2) logged since scripts/cluster started it.
+part_log() {
+    local pos=0
+    read -r pos <"$CLUSTER_DIR/run/$1.logpos" || fail "$1 is not running"
+    tail -c +$((pos + 1)) "$CLUSTER_DIR/log/$1.log"
+}
+
 # Starts the coordinator and both app servers on a fresh clock DB.
 start_servers() {
     cluster stop time_server app1 app2 >/dev/null

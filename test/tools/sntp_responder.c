@@ -33,6 +33,7 @@ struct resp_opts {
     int stratum;
     bool kiss;
     bool unsync;
+    bool silent;
 };
 
 static volatile sig_atomic_t resp_stop;
@@ -54,6 +55,7 @@ static void resp_usage(FILE *f)
             "                      16 and up = unsynchronised)\n"
             "  --kiss              answer with kiss-of-death (stratum 0, code RATE)\n"
             "  --unsync            answer with leap indicator 3 (not synchronised)\n"
+            "  --silent            read requests and never answer (a server that hangs)\n"
             "  --help              show this and exit\n"
             "Prints \"" RESP_NAME ": listening on ADDR:PORT\" once bound; SIGTERM/SIGINT stop it.\n");
 }
@@ -115,6 +117,7 @@ static int resp_parse_args(int argc, char **argv, struct resp_opts *o)
         {"listen", required_argument, NULL, 'l'}, {"offset-us", required_argument, NULL, 'o'},
         {"stratum", required_argument, NULL, 's'}, {"kiss", no_argument, NULL, 'k'},
         {"unsync", no_argument, NULL, 'u'},       {"help", no_argument, NULL, 'h'},
+        {"silent", no_argument, NULL, 'S'},
         {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->stratum = 2;
@@ -142,6 +145,7 @@ static int resp_parse_args(int argc, char **argv, struct resp_opts *o)
             break;
         case 'k': o->kiss = true; break;
         case 'u': o->unsync = true; break;
+        case 'S': o->silent = true; break;
         case 'h': resp_usage(stdout); return 1;
         case ':':
             return resp_fail("option \"%s\" needs a value", argv[optind - 1]);
@@ -236,7 +240,7 @@ static void resp_serve_one(int fd, const struct resp_opts *o)
     ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &flen);
     uint64_t recv_ts = resp_now_ts(o->offset_us);
     struct sntp_packet req, rep;
-    if (n < 0 || sntp_decode(buf, (size_t)n, &req) != 0)
+    if (n < 0 || o->silent || sntp_decode(buf, (size_t)n, &req) != 0)
         return;
     if (req.mode != SNTP_MODE_CLIENT || req.version < 1 || req.version > 4)
         return;

@@ -46,7 +46,15 @@ for mode in on off; do
     for n in 1 2; do
         r=$(cat "$CLUSTER_DIR/bench-$mode-app$n.txt")
         get() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$r"; }
-        printf '%-6s %-5s %8s %14s %14s %12s\n' "$mode" "app$n" "$(get samples)" \
-            "$(get p99_abs_us)" "$(get max_abs_us)" "$(get rtt_p50_us)"
+        verdict=""
+        if [[ $mode == on ]]; then
+            if (($(get p99_abs_us) < 500 && $(get max_abs_us) < 1000)); then
+                verdict="target met (p99 < 500 us, max < 1 ms)"
+            else
+                verdict="TARGET MISSED (p99 < 500 us, max < 1 ms)"
+            fi
+        fi
+        printf '%-6s %-5s %8s %14s %14s %12s  %s\n' "$mode" "app$n" "$(get samples)" \
+            "$(get p99_abs_us)" "$(get max_abs_us)" "$(get rtt_p50_us)" "$verdict"
     done
 done

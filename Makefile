@@ -35,7 +35,7 @@ COMMON_SRC := $(wildcard common/*.c)
 COMMON_O   := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 LIBCOMMON  := $(BUILD)/libcommon.a
 
-DAEMONS    := time_server app_server client
+DAEMONS    := time_server app_server client replication_server
 PROGRAMS   := $(DAEMONS:%=$(BIN)/%)
 
 TOOL_SRC   := $(wildcard test/tools/*.c)

@@ -100,5 +100,6 @@ static void clocksvc_dispatch(struct svc_req *rq, SVCXPRT *x)
 int clocksvc_start(const struct clocksvc_config *cfg, rpcprog_t prog, char *err, size_t errlen)
 {
     clocksvc_cfg = *cfg;
-    return rpcserver_register(prog, CLOCK_V1, clocksvc_dispatch, err, errlen);
+    return rpcserver_register(prog, CLOCK_V1, RPCSERVER_TCP | RPCSERVER_UDP, clocksvc_dispatch,
+                              err, errlen);
 }

@@ -2,6 +2,7 @@
 
 #include "allow.h"
 #include "log.h"
+#include "rpcdefer.h"
 #include "rpcclient.h"
 
 #include <errno.h>
@@ -22,6 +23,7 @@
 struct rpcserver_reg {
     rpcprog_t prog;
     rpcvers_t vers;
+    rpcserver_dispatch_fn fn;
     SVCXPRT *xprt[2];
 };
 
@@ -37,6 +39,9 @@ static struct {
     void *arg;
 } rpcserver_sigs[RPCSERVER_MAX_SIG];
 static size_t rpcserver_nsigs;
+static int rpcserver_tick_ms = -1;
+static void (*rpcserver_tick_fn)(void *);
+static void *rpcserver_tick_arg;
 
 /* A registration whose owner is gone refuses TCP connections; one that answers the
  * null procedure, or merely accepts, belongs to a live process. */
@@ -74,11 +79,23 @@ static SVCXPRT *rpcserver_create_xprt(const char *netid, char *err, size_t errle
     return x;
 }
 
-static bool rpcserver_reg_one(SVCXPRT *x, rpcprog_t prog, rpcvers_t vers,
-                              rpcserver_dispatch_fn fn, const char *netid)
+/* Every call passes here first, so a call held on a connection (rpcdefer) learns that
+ * its caller has moved on. */
+static void rpcserver_trampoline(struct svc_req *rq, SVCXPRT *x)
+{
+    rpcdefer_note_call(x);
+    for (size_t i = 0; i < rpcserver_nregs; i++)
+        if (rpcserver_regs[i].prog == rq->rq_prog) {
+            rpcserver_regs[i].fn(rq, x);
+            return;
+        }
+    svcerr_noprog(x);
+}
+
+static bool rpcserver_reg_one(SVCXPRT *x, rpcprog_t prog, rpcvers_t vers, const char *netid)
 {
     struct netconfig *nconf = getnetconfigent(netid);
-    bool ok = nconf && svc_reg(x, prog, vers, fn, nconf);
+    bool ok = nconf && svc_reg(x, prog, vers, rpcserver_trampoline, nconf);
     if (nconf)
         freenetconfigent(nconf);
     return ok;
@@ -92,26 +109,28 @@ static void rpcserver_drop(struct rpcserver_reg *r)
             svc_destroy(r->xprt[i]);
 }
 
-int rpcserver_register(rpcprog_t prog, rpcvers_t vers, rpcserver_dispatch_fn fn,
-                       char *err, size_t errlen)
+int rpcserver_register(rpcprog_t prog, rpcvers_t vers, unsigned netids,
+                       rpcserver_dispatch_fn fn, char *err, size_t errlen)
 {
     if (rpcserver_nregs == RPCSERVER_MAX_REG) {
         snprintf(err, errlen, "too many registrations");
         return -1;
     }
-    struct rpcserver_reg r = {prog, vers, {NULL, NULL}};
+    struct rpcserver_reg r = {prog, vers, fn, {NULL, NULL}};
     int registered = 0;
     for (int i = 0; i < 2; i++, registered++) {
+        if (!(netids & (i == 0 ? RPCSERVER_TCP : RPCSERVER_UDP)))
+            continue;
         r.xprt[i] = rpcserver_create_xprt(rpcserver_netids[i], err, errlen);
         if (!r.xprt[i])
             goto fail;
-        if (rpcserver_reg_one(r.xprt[i], prog, vers, fn, rpcserver_netids[i]))
+        if (rpcserver_reg_one(r.xprt[i], prog, vers, rpcserver_netids[i]))
             continue;
         if (i == 0 && !rpcserver_owner_alive(prog, vers)) {
             log_warn("rpc", "program %lu version %lu: removing a registration left by a process "
                      "that no longer answers", (unsigned long)prog, (unsigned long)vers);
             rpcb_unset(prog, vers, NULL);
-            if (rpcserver_reg_one(r.xprt[i], prog, vers, fn, rpcserver_netids[i]))
+            if (rpcserver_reg_one(r.xprt[i], prog, vers, rpcserver_netids[i]))
                 continue;
         }
         snprintf(err, errlen,
@@ -141,6 +160,7 @@ fail:
 
 void rpcserver_unregister_all(void)
 {
+    rpcdefer_shutdown();
     while (rpcserver_nregs > 0)
         rpcserver_drop(&rpcserver_regs[--rpcserver_nregs]);
 }
@@ -155,6 +175,12 @@ static void rpcserver_signal_handler(int sig)
         /* The pipe is full: the loop is already awake and will see the flag. */
     }
     errno = saved;
+}
+
+void rpcserver_wake(void)
+{
+    /* 0 is no signal: it only wakes the loop, which then runs the posted work. */
+    rpcserver_signal_handler(0);
 }
 
 static int rpcserver_catch(int sig)
@@ -213,6 +239,13 @@ static void rpcserver_drain_signals(void)
                     rpcserver_sigs[k].fn(rpcserver_sigs[k].arg);
 }
 
+void rpcserver_set_tick(int tick_ms, void (*fn)(void *), void *arg)
+{
+    rpcserver_tick_ms = tick_ms;
+    rpcserver_tick_fn = fn;
+    rpcserver_tick_arg = arg;
+}
+
 void rpcserver_loop(void)
 {
     struct pollfd *fds = NULL;
@@ -233,7 +266,7 @@ void rpcserver_loop(void)
         fds[n].fd = rpcserver_pipe[0];
         fds[n].events = POLLIN;
         fds[n].revents = 0;
-        int ready = poll(fds, (nfds_t)(n + 1), -1);
+        int ready = poll(fds, (nfds_t)(n + 1), rpcserver_tick_ms);
         if (ready < 0) {
             if (errno == EINTR)
                 continue;
@@ -246,6 +279,9 @@ void rpcserver_loop(void)
         }
         if (ready > 0)
             svc_getreq_poll(fds, ready);
+        rpcdefer_run_posted();
+        if (rpcserver_tick_fn)
+            rpcserver_tick_fn(rpcserver_tick_arg);
     }
     free(fds);
 }

@@ -14,11 +14,15 @@
 
 typedef void (*rpcserver_dispatch_fn)(struct svc_req *, SVCXPRT *);
 
-/* Registers prog/vers over TCP and UDP. A registration left behind by a process that
+#define RPCSERVER_TCP 1u
+#define RPCSERVER_UDP 2u
+
+/* Registers prog/vers over the transports in `netids` (RPCSERVER_TCP | RPCSERVER_UDP).
+ * A registration left behind by a process that
  * no longer answers (killed with -9) is removed and logged; a live owner makes this
  * fail with a message naming the program. Returns 0 or -1 (err filled). */
-int rpcserver_register(rpcprog_t prog, rpcvers_t vers, rpcserver_dispatch_fn fn,
-                       char *err, size_t errlen);
+int rpcserver_register(rpcprog_t prog, rpcvers_t vers, unsigned netids,
+                       rpcserver_dispatch_fn fn, char *err, size_t errlen);
 /* Removes every registration this process made (rpcb_unset) and closes its transports. */
 void rpcserver_unregister_all(void);
 
@@ -27,9 +31,15 @@ int rpcserver_init_signals(void);
 /* Runs fn(arg) on the loop's thread when sig arrives. */
 int rpcserver_on_signal(int sig, void (*fn)(void *), void *arg);
 void rpcserver_request_stop(void);
+/* Any thread: makes the loop run its posted work (rpcdefer) now. */
+void rpcserver_wake(void);
 bool rpcserver_stopping(void);
 
-/* Serves until stopped (SIGTERM/SIGINT or rpcserver_request_stop()). */
+/* Runs fn(arg) on the loop's thread about every tick_ms (for timeouts of held calls). */
+void rpcserver_set_tick(int tick_ms, void (*fn)(void *), void *arg);
+
+/* Serves until stopped (SIGTERM/SIGINT or rpcserver_request_stop()); runs the work other
+ * threads post with rpcdefer_post(). */
 void rpcserver_loop(void);
 
 /* xdr_void with the argument list xdrproc_t expects (libtirpc declares it with none). */

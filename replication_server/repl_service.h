@@ -1,0 +1,22 @@
+/* repl_service: the REPL program (SETQUERY, GETQUERY) over TCP.
+ * SETQUERY is held until its entry is stored: every SETQUERY read in one pass of the
+ * loop is stored in one transaction, then all of them are answered. GETQUERY with
+ * nothing new is held until an entry is stored or wait_ms passes (long poll). */
+#ifndef RS_REPL_SERVICE_H
+#define RS_REPL_SERVICE_H
+
+#include "allow.h"
+#include "replog.h"
+
+#include <stddef.h>
+
+struct repl_service_config {
+    struct replog *log;
+    struct allow_list allow;   /* who may append and read */
+};
+
+int repl_service_start(const struct repl_service_config *cfg, char *err, size_t errlen);
+/* Replies to whatever is still held (shutdown). */
+void repl_service_stop(void);
+
+#endif

@@ -1,0 +1,58 @@
+/* bookdb: this app server's books DB (db/books.sql), written only by the replica's
+ * applier. Every log entry is applied in one transaction that also moves
+ * replica_state.applied_seq from seq - 1 to seq, so an entry is applied exactly once,
+ * also across a crash. The transactions commit asynchronously (synchronous_commit off):
+ * after a crash the last few may be missing, together with their replica_state move,
+ * and are applied again from the durable log. */
+#ifndef AS_BOOKDB_H
+#define AS_BOOKDB_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct bookdb {
+    char conninfo[512];
+    PGconn *conn;
+};
+
+/* What the applier needs to start from. */
+struct bookdb_state {
+    int64_t applied_seq;
+    int64_t session;        /* current session, 0: none */
+};
+
+int bookdb_open(struct bookdb *db, const char *conninfo, char *why, size_t len);
+void bookdb_close(struct bookdb *db);
+/* Reconnects if the connection broke; false with why when the DB is down. */
+bool bookdb_ready(struct bookdb *db, char *why, size_t len);
+int bookdb_state(struct bookdb *db, struct bookdb_state *st, char *why, size_t len);
+
+/* Calls fn for every request of the session (book id, server, user id). */
+int bookdb_each_request(struct bookdb *db, int64_t session,
+                        void (*fn)(void *ctx, int book_id, int server, int64_t user_id),
+                        void *ctx, char *why, size_t len);
+/* Calls fn for every user (id, name, address). */
+int bookdb_each_user(struct bookdb *db,
+                     void (*fn)(void *ctx, int64_t id, const char *name, const char *address),
+                     void *ctx, char *why, size_t len);
+
+/* One entry's transaction: begin, the statements below, then commit (which also moves
+ * replica_state to seq). On any failure: rollback and -1 with why. */
+int bookdb_begin(struct bookdb *db, char *why, size_t len);
+int bookdb_commit(struct bookdb *db, int64_t seq, char *why, size_t len);
+void bookdb_rollback(struct bookdb *db);
+
+int bookdb_add_user(struct bookdb *db, int64_t id, const char *name, const char *address,
+                    int64_t at_us, char *why, size_t len);
+int bookdb_open_session(struct bookdb *db, int64_t id, int64_t prev, int origin,
+                        int64_t at_us, char *why, size_t len);
+int bookdb_close_session(struct bookdb *db, int64_t id, int64_t at_us, char *why, size_t len);
+int bookdb_add_request(struct bookdb *db, int64_t id, int64_t session, int64_t user_id,
+                       int book_id, const char *isbn, int server, int64_t client_time_us,
+                       int64_t server_time_us, int64_t at_us, char *why, size_t len);
+/* The cover of a book (PNG bytes, malloc'd) for the window; NULL if none. */
+unsigned char *bookdb_cover(struct bookdb *db, int book_id, size_t *len);
+
+#endif

@@ -113,5 +113,6 @@ static void time_service_dispatch(struct svc_req *rq, SVCXPRT *x)
 int time_service_start(const struct time_service_config *cfg, char *err, size_t errlen)
 {
     ts_cfg = *cfg;
-    return rpcserver_register(TIME_PROG, TIME_V1, time_service_dispatch, err, errlen);
+    return rpcserver_register(TIME_PROG, TIME_V1, RPCSERVER_TCP | RPCSERVER_UDP,
+                              time_service_dispatch, err, errlen);
 }

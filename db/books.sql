@@ -1,0 +1,240 @@
+-- Books DB of an app server (DESIGN.md sections 4 and 5). Loaded into books1 and books2,
+-- one database per app server. Both databases are filled only by applying the same
+-- replication log in the same order, and every id except book.id is the sequence number
+-- (seq) of a log entry, so the two databases end up identical row for row.
+-- book is filled by db/load-catalogue (book.id = line position in the catalogue).
+-- Times of day are time(6) (microseconds); dates and instants are timestamptz.
+
+CREATE FUNCTION isbn13_valid(isbn text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+    WHEN isbn ~ '^[0-9]{13}$' THEN
+        (  substr(isbn, 1, 1)::integer + 3 * substr(isbn, 2, 1)::integer
+         + substr(isbn, 3, 1)::integer + 3 * substr(isbn, 4, 1)::integer
+         + substr(isbn, 5, 1)::integer + 3 * substr(isbn, 6, 1)::integer
+         + substr(isbn, 7, 1)::integer + 3 * substr(isbn, 8, 1)::integer
+         + substr(isbn, 9, 1)::integer + 3 * substr(isbn, 10, 1)::integer
+         + substr(isbn, 11, 1)::integer + 3 * substr(isbn, 12, 1)::integer
+         + substr(isbn, 13, 1)::integer) % 10 = 0
+    ELSE false
+END;
+COMMENT ON FUNCTION isbn13_valid(text) IS 'True when the text is an ISBN-13: exactly 13 digits (no hyphens or spaces) whose check digit is right (digits weighted 1,3,1,3,...; the sum is a multiple of 10). False otherwise, also for NULL.';
+
+CREATE TABLE book (
+    id          integer PRIMARY KEY CHECK (id > 0),
+    isbn        char(13) NOT NULL UNIQUE CHECK (isbn13_valid(isbn)),
+    title       text NOT NULL CHECK (length(title) >= 1 AND octet_length(title) <= 255),
+    author      text NOT NULL CHECK (length(author) >= 1 AND octet_length(author) <= 127),
+    year        integer NOT NULL CHECK (year BETWEEN -4000 AND 9999),
+    cover       bytea,
+    cover_type  text CHECK (cover_type = 'image/png'),
+    UNIQUE (id, isbn),
+    CHECK ((cover IS NULL) = (cover_type IS NULL)),
+    CHECK (cover IS NULL OR substr(cover, 1, 8) = '\x89504e470d0a1a0a'::bytea)
+);
+COMMENT ON TABLE book IS 'The catalogue: every book that can be handed out, once per session. Loaded by db/load-catalogue from db/catalogue.tsv (or a generated catalogue) in the same order on both app servers; never changed while requests refer to it.';
+COMMENT ON COLUMN book.id IS 'Position of the book in the catalogue file, 1..N (same on both app servers).';
+COMMENT ON COLUMN book.isbn IS 'ISBN-13 of the edition, 13 digits without hyphens, check digit verified by isbn13_valid().';
+COMMENT ON COLUMN book.title IS 'Title, 1 to 255 bytes of UTF-8.';
+COMMENT ON COLUMN book.author IS 'Author(s) as printed, 1 to 127 bytes of UTF-8.';
+COMMENT ON COLUMN book.year IS 'Year the work was first published (not the year of this edition); negative for BC.';
+COMMENT ON COLUMN book.cover IS 'Cover image file contents (PNG bytes, from images/), or NULL when the book has no cover.';
+COMMENT ON COLUMN book.cover_type IS 'MIME type of cover: ''image/png'', or NULL when cover is NULL.';
+
+CREATE TABLE library_user (
+    id          bigint PRIMARY KEY CHECK (id > 0),
+    name        text NOT NULL CHECK (length(name) >= 1 AND octet_length(name) <= 63),
+    address     inet NOT NULL,
+    first_seen  timestamptz NOT NULL,
+    UNIQUE (name, address)
+);
+COMMENT ON TABLE library_user IS 'People who asked for books (usuario): one row per user name and client address. Created when the replication log first names the user.';
+COMMENT ON COLUMN library_user.id IS 'Sequence number (seq) of the replication log entry that first named this user (USER_SEEN or BOOK_CLAIM); same on both app servers.';
+COMMENT ON COLUMN library_user.name IS 'Name the user typed in the client, 1 to 63 bytes of UTF-8.';
+COMMENT ON COLUMN library_user.address IS 'Network address the user''s client called from.';
+COMMENT ON COLUMN library_user.first_seen IS 'When that first log entry was appended (replication server''s clock).';
+
+CREATE TABLE session (
+    id          bigint PRIMARY KEY CHECK (id > 0),
+    previous    bigint REFERENCES session (id) CHECK (previous < id),
+    opened_at   timestamptz NOT NULL,
+    opened_by   integer NOT NULL,
+    closed_at   timestamptz
+);
+COMMENT ON TABLE session IS 'Rounds of handing out the whole catalogue (sesion), shared by both app servers: within a session each book is handed out at most once. The current session is the one with the largest id (see view current_session).';
+COMMENT ON COLUMN session.id IS 'Sequence number (seq) of the SESSION_OPEN log entry that opened it; same on both app servers.';
+COMMENT ON COLUMN session.previous IS 'The session that was current when this one was opened (NULL for the first session).';
+COMMENT ON COLUMN session.opened_at IS 'When the SESSION_OPEN entry was appended to the log.';
+COMMENT ON COLUMN session.opened_by IS 'Instance number of the app server that appended the SESSION_OPEN (1 or 2).';
+COMMENT ON COLUMN session.closed_at IS 'When the SESSION_CLOSE entry (every book handed out) was appended; NULL while the session still has free books or was replaced before it ran out.';
+
+CREATE TABLE request (
+    id            bigint PRIMARY KEY CHECK (id > 0),
+    session_id    bigint NOT NULL REFERENCES session (id),
+    user_id       bigint NOT NULL REFERENCES library_user (id),
+    book_id       integer NOT NULL REFERENCES book (id),
+    isbn          char(13) NOT NULL,
+    server        integer NOT NULL,
+    client_time   time(6),
+    server_time   time(6) NOT NULL,
+    requested_at  timestamptz NOT NULL,
+    UNIQUE (session_id, isbn),
+    FOREIGN KEY (book_id, isbn) REFERENCES book (id, isbn)
+);
+COMMENT ON TABLE request IS 'Books handed out (pedido): one row per successful BOOK_CLAIM. A book is handed out at most once per session (unique session_id, isbn), whichever server handed it out.';
+COMMENT ON COLUMN request.id IS 'Sequence number (seq) of the BOOK_CLAIM log entry; same on both app servers and equal to the request_id the client received.';
+COMMENT ON COLUMN request.session_id IS 'The session the book was handed out in (session.id).';
+COMMENT ON COLUMN request.user_id IS 'Who received the book (library_user.id).';
+COMMENT ON COLUMN request.book_id IS 'The book handed out (book.id).';
+COMMENT ON COLUMN request.isbn IS 'ISBN-13 of the book handed out (copy of book.isbn, as carried in the log entry).';
+COMMENT ON COLUMN request.server IS 'Instance number of the app server that handed the book out (1 or 2).';
+COMMENT ON COLUMN request.client_time IS 'The client''s time of day when it asked (its clock, microseconds); NULL when the client did not say.';
+COMMENT ON COLUMN request.server_time IS 'The handing server''s time of day when it claimed the book (microseconds); sent to the client for its Cristian sync.';
+COMMENT ON COLUMN request.requested_at IS 'When the BOOK_CLAIM entry was appended to the log (replication server''s clock).';
+
+-- Which books of a session are taken (free_books, the app server's pick), and a user's requests.
+CREATE INDEX request_session_book_idx ON request (session_id, book_id);
+CREATE INDEX request_user_idx ON request (user_id);
+
+CREATE TABLE replica_state (
+    id           boolean PRIMARY KEY DEFAULT true CHECK (id),
+    applied_seq  bigint NOT NULL DEFAULT 0 CHECK (applied_seq >= 0),
+    applied_at   timestamptz
+);
+COMMENT ON TABLE replica_state IS 'Position of this database in the replication log: always exactly one row. Advanced in the same transaction as the entry it records, so each entry is applied exactly once, also across crashes.';
+COMMENT ON COLUMN replica_state.id IS 'Always true: makes the table hold a single row.';
+COMMENT ON COLUMN replica_state.applied_seq IS 'Sequence number of the last log entry applied to this database (0: none yet). Entries are applied in order without gaps.';
+COMMENT ON COLUMN replica_state.applied_at IS 'When this app server applied that entry (its machine time); NULL before the first.';
+INSERT INTO replica_state DEFAULT VALUES;
+
+-- Views for a DBA ---------------------------------------------------------------------
+
+CREATE VIEW current_session AS
+SELECT s.id,
+       s.previous,
+       s.opened_at,
+       s.opened_by,
+       s.closed_at,
+       b.books_total,
+       r.handed_out,
+       b.books_total - r.handed_out AS books_free,
+       r.by_server1,
+       r.by_server2,
+       r.users,
+       r.last_request_at
+FROM (SELECT * FROM session ORDER BY id DESC LIMIT 1) s
+CROSS JOIN (SELECT count(*)::integer AS books_total FROM book) b
+CROSS JOIN LATERAL (
+    SELECT count(*)::integer AS handed_out,
+           (count(*) FILTER (WHERE q.server = 1))::integer AS by_server1,
+           (count(*) FILTER (WHERE q.server = 2))::integer AS by_server2,
+           (count(DISTINCT q.user_id))::integer AS users,
+           max(q.requested_at) AS last_request_at
+    FROM request q
+    WHERE q.session_id = s.id
+) r;
+COMMENT ON VIEW current_session IS 'The current session (the one with the largest id) with how many books are handed out and free. No row before the first session.';
+COMMENT ON COLUMN current_session.id IS 'Session id (seq of its SESSION_OPEN log entry).';
+COMMENT ON COLUMN current_session.previous IS 'The session it replaced (NULL for the first).';
+COMMENT ON COLUMN current_session.opened_at IS 'When it was opened (log time).';
+COMMENT ON COLUMN current_session.opened_by IS 'App server instance that opened it.';
+COMMENT ON COLUMN current_session.closed_at IS 'When every book had been handed out (NULL: still open).';
+COMMENT ON COLUMN current_session.books_total IS 'Books in the catalogue.';
+COMMENT ON COLUMN current_session.handed_out IS 'Books handed out in this session, by either server.';
+COMMENT ON COLUMN current_session.books_free IS 'Books still free in this session.';
+COMMENT ON COLUMN current_session.by_server1 IS 'Books handed out by app server 1.';
+COMMENT ON COLUMN current_session.by_server2 IS 'Books handed out by app server 2.';
+COMMENT ON COLUMN current_session.users IS 'Distinct users who received a book in this session.';
+COMMENT ON COLUMN current_session.last_request_at IS 'When the latest book of this session was claimed (log time); NULL if none yet.';
+
+CREATE VIEW current_requests AS
+SELECT q.id AS request_id,
+       q.session_id,
+       q.requested_at,
+       u.name AS user_name,
+       u.address AS user_address,
+       q.server,
+       q.client_time,
+       q.server_time,
+       q.book_id,
+       q.isbn,
+       b.title,
+       b.author
+FROM request q
+JOIN library_user u ON u.id = q.user_id
+JOIN book b ON b.id = q.book_id
+WHERE q.session_id = (SELECT max(id) FROM session);
+COMMENT ON VIEW current_requests IS 'Books handed out in the current session: who got which book, from which server, with the client''s and the server''s time of day. Add ORDER BY request_id for the order they were handed out.';
+COMMENT ON COLUMN current_requests.request_id IS 'Request id (seq of its BOOK_CLAIM log entry).';
+COMMENT ON COLUMN current_requests.session_id IS 'The current session''s id.';
+COMMENT ON COLUMN current_requests.requested_at IS 'When the claim was appended to the log (replication server''s clock).';
+COMMENT ON COLUMN current_requests.user_name IS 'Name of the user who received the book.';
+COMMENT ON COLUMN current_requests.user_address IS 'Address the user''s client called from.';
+COMMENT ON COLUMN current_requests.server IS 'App server instance that handed the book out.';
+COMMENT ON COLUMN current_requests.client_time IS 'Client''s time of day when it asked (NULL: not given).';
+COMMENT ON COLUMN current_requests.server_time IS 'Handing server''s time of day at the claim.';
+COMMENT ON COLUMN current_requests.book_id IS 'Catalogue position of the book.';
+COMMENT ON COLUMN current_requests.isbn IS 'ISBN-13 of the book.';
+COMMENT ON COLUMN current_requests.title IS 'Title of the book.';
+COMMENT ON COLUMN current_requests.author IS 'Author of the book.';
+
+CREATE VIEW free_books AS
+SELECT b.id, b.isbn, b.title, b.author, b.year
+FROM book b
+WHERE NOT EXISTS (
+    SELECT 1 FROM request q
+    WHERE q.session_id = (SELECT max(id) FROM session) AND q.book_id = b.id
+);
+COMMENT ON VIEW free_books IS 'Books not yet handed out in the current session (every book when there is no session yet).';
+COMMENT ON COLUMN free_books.id IS 'Catalogue position of the book.';
+COMMENT ON COLUMN free_books.isbn IS 'ISBN-13 of the book.';
+COMMENT ON COLUMN free_books.title IS 'Title of the book.';
+COMMENT ON COLUMN free_books.author IS 'Author of the book.';
+COMMENT ON COLUMN free_books.year IS 'Year the work was first published.';
+
+CREATE VIEW sessions_summary AS
+WITH per_server AS (
+    SELECT session_id, server, count(*)::integer AS n
+    FROM request
+    GROUP BY session_id, server
+), per_session AS (
+    SELECT session_id,
+           count(*)::integer AS handed_out,
+           (count(DISTINCT user_id))::integer AS users,
+           min(requested_at) AS first_request_at,
+           max(requested_at) AS last_request_at
+    FROM request
+    GROUP BY session_id
+)
+SELECT s.id AS session_id,
+       s.previous,
+       s.opened_at,
+       s.opened_by,
+       s.closed_at,
+       coalesce(p.handed_out, 0) AS handed_out,
+       (SELECT count(*)::integer FROM book) AS books_total,
+       coalesce((SELECT n FROM per_server x WHERE x.session_id = s.id AND x.server = 1), 0) AS by_server1,
+       coalesce((SELECT n FROM per_server x WHERE x.session_id = s.id AND x.server = 2), 0) AS by_server2,
+       coalesce((SELECT string_agg(x.server || ': ' || x.n, ', ' ORDER BY x.server)
+                 FROM per_server x WHERE x.session_id = s.id), '') AS by_server,
+       coalesce(p.users, 0) AS users,
+       p.first_request_at,
+       p.last_request_at,
+       s.id = (SELECT max(id) FROM session) AS is_current
+FROM session s
+LEFT JOIN per_session p ON p.session_id = s.id;
+COMMENT ON VIEW sessions_summary IS 'One row per session: how many books were handed out, by which server, to how many users. Add ORDER BY session_id.';
+COMMENT ON COLUMN sessions_summary.session_id IS 'Session id (seq of its SESSION_OPEN log entry).';
+COMMENT ON COLUMN sessions_summary.previous IS 'The session it replaced (NULL for the first).';
+COMMENT ON COLUMN sessions_summary.opened_at IS 'When it was opened (log time).';
+COMMENT ON COLUMN sessions_summary.opened_by IS 'App server instance that opened it.';
+COMMENT ON COLUMN sessions_summary.closed_at IS 'When every book had been handed out (NULL: not closed).';
+COMMENT ON COLUMN sessions_summary.handed_out IS 'Books handed out in the session.';
+COMMENT ON COLUMN sessions_summary.books_total IS 'Books in the catalogue now.';
+COMMENT ON COLUMN sessions_summary.by_server1 IS 'Books handed out by app server 1.';
+COMMENT ON COLUMN sessions_summary.by_server2 IS 'Books handed out by app server 2.';
+COMMENT ON COLUMN sessions_summary.by_server IS 'Books handed out per server instance, "instance: count, ..." (every instance, not only 1 and 2).';
+COMMENT ON COLUMN sessions_summary.users IS 'Distinct users who received a book in the session.';
+COMMENT ON COLUMN sessions_summary.first_request_at IS 'When its first book was claimed (log time).';
+COMMENT ON COLUMN sessions_summary.last_request_at IS 'When its last book was claimed (log time).';
+COMMENT ON COLUMN sessions_summary.is_current IS 'True for the current session (largest id).';

@@ -1,8 +1,14 @@
-/* app_server: one of the two application servers. Its clock is kept by the time server
- * (it serves CLOCK at CLOCK_PROG + instance and joins TIME at start-up). The book
- * service arrives with the books issue. */
+/* app_server: one of the two application servers. Hands out the books of the shared
+ * session (BOOK at BOOK_PROG + instance), keeping its books DB consistent with the other
+ * server's through the replication log; its clock is kept by the time server (CLOCK at
+ * CLOCK_PROG + instance, TIME.JOIN at start-up). */
+#include "book_rpc.h"
+#include "book_service.h"
 #include "clock.h"
 #include "clocksvc.h"
+#include "replica.h"
+#include "replop.h"
+#include "rpcdefer.h"
 #include "joiner.h"
 #include "log.h"
 #include "options.h"
@@ -11,6 +17,7 @@
 #include "time_rpc.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,15 +25,29 @@
 
 #define APP_MAX_INSTANCE 255
 
-enum { OPT_INSTANCE = PROC_OPT_FIRST_FREE, OPT_NAME, OPT_TIME_SERVER, OPT_ADVERTISE };
+enum {
+    OPT_INSTANCE = PROC_OPT_FIRST_FREE,
+    OPT_NAME,
+    OPT_TIME_SERVER,
+    OPT_ADVERTISE,
+    OPT_DB,
+    OPT_REPLICATION,
+    OPT_WORKERS
+};
 
 static void usage(FILE *f)
 {
     fprintf(f,
             "Usage: app_server [OPTION]...\n"
-            "A Bibliotime application server. Serves CLOCK at program %u + instance and\n"
-            "lets the time server keep its clock (it joins the time server at start-up).\n\n"
-            "  --instance N            1..%d (default 1): CLOCK program %u + N\n"
+            "A Bibliotime application server. Hands out the books of the shared session\n"
+            "(BOOK at program %u + instance, TCP), consistent with the other server through\n"
+            "the replication server, and serves CLOCK at program %u + instance so the time\n"
+            "server keeps its clock (it joins the time server at start-up).\n\n"
+            "  --instance N            1..%d (default 1)\n"
+            "  --db CONNINFO           libpq connection string of this server's books DB\n"
+            "                          (default \"dbname=booksN\"; PGHOST, PGPORT... apply)\n"
+            "  --replication HOST      where the replication server runs (default localhost)\n"
+            "  --workers N             threads handing out books (default 8)\n"
             "  --name NAME             node name given to the time server (default appN)\n"
             "  --time-server HOST      where the time server runs (default localhost)\n"
             "  --advertise HOST        host the time server should call back (default: the\n"
@@ -34,7 +55,7 @@ static void usage(FILE *f)
             "  --allow ADDR[/BITS]     who may ADJUST this clock (default loopback)\n\n"
             "Signals: SIGUSR1 stops the clock as \"Modify\" does, SIGUSR2 resumes it;\n"
             "SIGTERM/SIGINT end the server and remove its registration.\n\n%s",
-            CLOCK_PROG, APP_MAX_INSTANCE, CLOCK_PROG, proc_common_help);
+            BOOK_PROG, CLOCK_PROG, APP_MAX_INSTANCE, proc_common_help);
 }
 
 struct app_options {
@@ -43,6 +64,9 @@ struct app_options {
     char name[64];
     const char *time_server;
     const char *advertise;
+    char db[256];
+    const char *replication;
+    long workers;
 };
 
 static const struct option own_options[] = {
@@ -50,6 +74,9 @@ static const struct option own_options[] = {
     {"name", required_argument, NULL, OPT_NAME},
     {"time-server", required_argument, NULL, OPT_TIME_SERVER},
     {"advertise", required_argument, NULL, OPT_ADVERTISE},
+    {"db", required_argument, NULL, OPT_DB},
+    {"replication", required_argument, NULL, OPT_REPLICATION},
+    {"workers", required_argument, NULL, OPT_WORKERS},
     {NULL, 0, NULL, 0},
 };
 
@@ -74,6 +101,16 @@ static int own_option(int opt, const char *arg, void *ctx)
     case OPT_ADVERTISE:
         o->advertise = arg;
         break;
+    case OPT_DB:
+        snprintf(o->db, sizeof o->db, "%s", arg);
+        break;
+    case OPT_REPLICATION:
+        o->replication = arg;
+        break;
+    case OPT_WORKERS:
+        if (options_long("workers", arg, 1, 64, &o->workers) < 0)
+            return -1;
+        break;
     }
     return 0;
 }
@@ -85,6 +122,8 @@ static int parse_args(int argc, char **argv, struct app_options *o)
         return rc;
     if (!o->name[0])
         snprintf(o->name, sizeof o->name, "app%ld", o->instance);
+    if (!o->db[0])
+        snprintf(o->db, sizeof o->db, "dbname=books%ld", o->instance);
     return -1;
 }
 
@@ -100,9 +139,71 @@ static void app_resume(void *arg)
     log_info("clock", "resumed (SIGUSR2)");
 }
 
+/* The book side starts on its own thread: catching up with the log may wait for the
+ * replication server, and meanwhile the loop already serves CLOCK. BOOK is registered
+ * from the loop's thread once the view is current. */
+struct app_books {
+    struct replica replica;
+    struct book_service_config cfg;
+    const char *db;
+    pthread_t thread;
+    bool started, replica_up, serving;
+};
+
+static void app_books_serve(void *arg)
+{
+    struct app_books *b = arg;
+    char err[400];
+    if (book_service_start(&b->cfg, err, sizeof err) < 0) {
+        log_error("rpc", "registering BOOK: %s", err);
+        rpcserver_request_stop();
+        return;
+    }
+    b->serving = true;
+    log_info("main", "serving BOOK program %lu over TCP", BOOK_PROG + (unsigned long)b->cfg.instance);
+}
+
+/* No session yet (a fresh log): open the first one; if both servers do, one wins. */
+static int app_books_first_session(struct app_books *b, char *why, size_t len)
+{
+    struct replica_status s;
+    replica_status(&b->replica, &s);
+    if (s.session != 0)
+        return 0;
+    struct replclient rc;
+    replclient_init(&rc, b->cfg.repl_host, b->cfg.rpc_timeout_ms);
+    repl_op op = {.kind = OP_SESSION_OPEN};
+    op.repl_op_u.session_open.prev_session = 0;
+    int64_t seq = 0;
+    int ret = replclient_append(&rc, b->cfg.instance, &op, &seq, why, len) == 0 &&
+                      replica_wait(&b->replica, seq, 5000) == 0 ? 0 : -1;
+    replclient_close(&rc);
+    return ret;
+}
+
+static void *app_books_main(void *arg)
+{
+    struct app_books *b = arg;
+    char why[400];
+    if (replica_start(&b->replica, b->db, b->cfg.repl_host, b->cfg.instance,
+                      b->cfg.rpc_timeout_ms, rpcserver_stopping, why, sizeof why) < 0 ||
+        app_books_first_session(b, why, sizeof why) < 0) {
+        if (!rpcserver_stopping())
+            log_error("books", "cannot serve books: %s", why);
+        replica_stop(&b->replica);
+        rpcserver_request_stop();
+        return NULL;
+    }
+    b->replica_up = true;
+    if (rpcdefer_post(app_books_serve, b) < 0)
+        rpcserver_request_stop();
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
-    struct app_options o = {.instance = 1, .time_server = "localhost", .advertise = ""};
+    struct app_options o = {.instance = 1, .time_server = "localhost", .advertise = "",
+                            .replication = "localhost", .workers = 8};
     proc_options_default(&o.proc);
     int rc = parse_args(argc, argv, &o);
     if (rc >= 0)
@@ -137,8 +238,23 @@ int main(int argc, char **argv)
     }
     log_info("main", "serving CLOCK program %lu version %d (instance %ld)", prog, CLOCK_V1,
              o.instance);
+    static struct app_books books;
+    books.db = o.db;
+    books.cfg = (struct book_service_config){&books.replica, &clk, (int)o.instance, o.replication,
+                                             o.proc.rpc_timeout_ms, (int)o.workers};
+    err_no = pthread_create(&books.thread, NULL, app_books_main, &books);
+    if (err_no != 0) {
+        log_error("books", "starting the book service: %s", strerror(err_no));
+        joiner_stop(&joiner);
+        goto out_rpc;
+    }
     rpcserver_loop();
     log_info("main", "stopping");
+    pthread_join(books.thread, NULL);
+    if (books.serving)
+        book_service_stop();
+    if (books.replica_up)
+        replica_stop(&books.replica);
     joiner_stop(&joiner);
     rc = 0;
 out_rpc:

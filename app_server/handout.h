@@ -1,0 +1,41 @@
+/* handout: handing out a book and restarting a session, run by the book service's
+ * worker threads (each with its own replication client). A request picks a random
+ * free book in the local view, appends BOOK_CLAIM, waits until the log is applied up
+ * to its claim, and answers only then: a book given out has been claimed in the log
+ * first. A claim lost to the other server makes it try another book. */
+#ifndef AS_HANDOUT_H
+#define AS_HANDOUT_H
+
+#include "book_rpc.h"
+#include "clock.h"
+#include "replclient.h"
+#include "replica.h"
+
+#define HANDOUT_MAX_TRIES 32
+#define HANDOUT_APPLY_TIMEOUT_MS 5000
+
+struct handout_ctx {
+    struct replica *replica;
+    struct clock *clock;
+    int instance;
+    struct replclient repl;     /* this worker's own */
+};
+
+/* Fills rep (strings point into buffers owned by rep's caller via the out parameters). */
+struct handout_result {
+    book_reply reply;
+    char isbn[16], title[BOOK_TITLE_MAX], author[BOOK_AUTHOR_MAX], message[BOOK_MESSAGE_MAX];
+};
+
+void handout_request(struct handout_ctx *h, const char *user, const char *address,
+                     int64_t client_time_us, struct handout_result *out);
+
+struct handout_restart {
+    session_reply reply;
+    char message[BOOK_MESSAGE_MAX];
+};
+
+void handout_restart(struct handout_ctx *h, const char *user, int64_t seen_session,
+                     struct handout_restart *out);
+
+#endif

@@ -1,0 +1,447 @@
+#include "replica.h"
+
+#include "clock.h"
+#include "log.h"
+#include "replop.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <search.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define REPLICA_BATCH 512
+#define REPLICA_WAIT_MS 1000
+#define REPLICA_RETRY_MS 200
+
+struct replica_user {
+    int64_t id;
+    char key[REPL_NAME_MAX + REPL_ADDR_MAX + 2];   /* "name\taddress" */
+};
+
+static int replica_user_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct replica_user *)a)->key, ((const struct replica_user *)b)->key);
+}
+
+static int replica_id_cmp(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void replica_key(char *key, size_t len, const char *name, const char *address)
+{
+    snprintf(key, len, "%s\t%s", name, address);
+}
+
+static int64_t replica_user_id(struct replica *r, const char *name, const char *address)
+{
+    struct replica_user probe;
+    replica_key(probe.key, sizeof probe.key, name, address);
+    struct replica_user **found = tfind(&probe, &r->users, replica_user_cmp);
+    return found ? (*found)->id : 0;
+}
+
+static void replica_add_user(void *ctx, int64_t id, const char *name, const char *address)
+{
+    struct replica *r = ctx;
+    struct replica_user *u = calloc(1, sizeof *u);
+    if (!u)
+        return;
+    u->id = id;
+    replica_key(u->key, sizeof u->key, name, address);
+    struct replica_user **slot = tsearch(u, &r->users, replica_user_cmp);
+    if (!slot || *slot != u)
+        free(u);
+}
+
+static void replica_serve_user(struct replica *r, int64_t user_id)
+{
+    int64_t *id = malloc(sizeof *id);
+    if (!id)
+        return;
+    *id = user_id;
+    int64_t **slot = tsearch(id, &r->session_users, replica_id_cmp);
+    if (slot && *slot == id)
+        r->st.users++;
+    else
+        free(id);
+}
+
+static void replica_new_session(struct replica *r, int64_t session)
+{
+    catalogue_new_session(&r->cat);
+    tdestroy(r->session_users, free);
+    r->session_users = NULL;
+    r->st.session = session;
+    r->st.users = 0;
+    memset(r->st.by_server, 0, sizeof r->st.by_server);
+}
+
+static void replica_take(struct replica *r, int book_id, int server, int64_t user_id)
+{
+    catalogue_take(&r->cat, book_id);
+    if (server >= 1 && server <= 2)
+        r->st.by_server[server]++;
+    replica_serve_user(r, user_id);
+}
+
+static void replica_load_request(void *ctx, int book_id, int server, int64_t user_id)
+{
+    replica_take(ctx, book_id, server, user_id);
+}
+
+/* ---- applying one entry: decide on memory, write the DB, then change memory ---- */
+
+struct replica_decision {
+    bool applies;      /* changes the state (a winning claim, an opening session ...) */
+    int book_id;
+    int64_t user_id;
+    bool new_user;
+};
+
+static void replica_decide(struct replica *r, const repl_entry *e, struct replica_decision *d)
+{
+    memset(d, 0, sizeof *d);
+    const repl_op *op = &e->op;
+    switch (op->kind) {
+    case OP_USER_SEEN:
+        d->new_user = replica_user_id(r, op->repl_op_u.user_seen.name,
+                                      op->repl_op_u.user_seen.address) == 0;
+        d->applies = d->new_user;
+        break;
+    case OP_SESSION_OPEN:
+        d->applies = op->repl_op_u.session_open.prev_session == r->st.session;
+        break;
+    case OP_BOOK_CLAIM: {
+        const op_book_claim *c = &op->repl_op_u.book_claim;
+        const struct catalogue_book *b = catalogue_by_isbn(&r->cat, c->isbn);
+        d->applies = b && c->session == r->st.session && !r->cat.taken[b->id];
+        d->book_id = b ? b->id : 0;
+        d->user_id = replica_user_id(r, c->user, c->address);
+        d->new_user = d->user_id == 0;
+        if (d->new_user)
+            d->user_id = e->seq;
+        break;
+    }
+    case OP_SESSION_CLOSE:
+        d->applies = op->repl_op_u.session_close.session == r->st.session;
+        break;
+    }
+}
+
+static int replica_write(struct replica *r, const repl_entry *e, const struct replica_decision *d,
+                         char *why, size_t len)
+{
+    const repl_op *op = &e->op;
+    int64_t at = e->appended_at_us;
+    switch (op->kind) {
+    case OP_USER_SEEN:
+        return d->new_user ? bookdb_add_user(&r->db, e->seq, op->repl_op_u.user_seen.name,
+                                             op->repl_op_u.user_seen.address, at, why, len)
+                           : 0;
+    case OP_SESSION_OPEN:
+        return d->applies ? bookdb_open_session(&r->db, e->seq,
+                                                op->repl_op_u.session_open.prev_session,
+                                                e->origin, at, why, len)
+                          : 0;
+    case OP_BOOK_CLAIM: {
+        const op_book_claim *c = &op->repl_op_u.book_claim;
+        if (!d->applies)
+            return 0;
+        if (d->new_user && bookdb_add_user(&r->db, d->user_id, c->user, c->address, at, why, len) < 0)
+            return -1;
+        return bookdb_add_request(&r->db, e->seq, c->session, d->user_id, d->book_id, c->isbn,
+                                  e->origin, c->client_time_us, c->server_time_us, at, why, len);
+    }
+    case OP_SESSION_CLOSE:
+        return d->applies ? bookdb_close_session(&r->db, op->repl_op_u.session_close.session, at,
+                                                 why, len)
+                          : 0;
+    }
+    return 0;
+}
+
+static void replica_remember(struct replica *r, const repl_entry *e, const struct replica_decision *d)
+{
+    const repl_op *op = &e->op;
+    if (op->kind == OP_USER_SEEN && d->new_user)
+        replica_add_user(r, e->seq, op->repl_op_u.user_seen.name, op->repl_op_u.user_seen.address);
+    if (op->kind == OP_SESSION_OPEN && d->applies)
+        replica_new_session(r, e->seq);
+    if (op->kind == OP_BOOK_CLAIM) {
+        const op_book_claim *c = &op->repl_op_u.book_claim;
+        if (d->applies) {
+            if (d->new_user)
+                replica_add_user(r, d->user_id, c->user, c->address);
+            replica_take(r, d->book_id, e->origin, d->user_id);
+            if (e->origin == r->instance) {
+                r->st.last_book_id = d->book_id;
+                snprintf(r->st.last_user, sizeof r->st.last_user, "%s", c->user);
+            }
+        }
+        struct replica_outcome *o = &r->outcome[e->seq % REPLICA_OUTCOMES];
+        o->seq = e->seq;
+        o->won = d->applies;
+        o->book_id = d->book_id;
+    }
+    r->st.applied_seq = e->seq;
+}
+
+static int replica_apply(struct replica *r, const repl_entry *e, char *why, size_t len)
+{
+    struct replica_decision d;
+    pthread_mutex_lock(&r->lock);
+    replica_decide(r, e, &d);
+    pthread_mutex_unlock(&r->lock);
+    if (bookdb_begin(&r->db, why, len) < 0 || replica_write(r, e, &d, why, len) < 0 ||
+        bookdb_commit(&r->db, e->seq, why, len) < 0) {
+        bookdb_rollback(&r->db);
+        return -1;
+    }
+    pthread_mutex_lock(&r->lock);
+    replica_remember(r, e, &d);
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->lock);
+    log_debug("apply", "%" PRId64 " %s from %d: %s", e->seq, replop_kind_name(e->op.kind),
+              e->origin, d.applies ? "applied" : "no change");
+    return 0;
+}
+
+/* ---- the applier loop ---- */
+
+static void replica_set_health(struct replica *r, bool db_ok, const char *db_why, bool repl_ok,
+                               const char *repl_why)
+{
+    pthread_mutex_lock(&r->lock);
+    if (r->st.db_ok != db_ok || r->st.repl_ok != repl_ok) {
+        if (!db_ok && r->st.db_ok)
+            log_error("replica", "%s", db_why);
+        if (!repl_ok && r->st.repl_ok)
+            log_error("replica", "replication unavailable: %s", repl_why);
+        if ((db_ok && !r->st.db_ok) || (repl_ok && !r->st.repl_ok))
+            log_info("replica", "database %s, replication %s", db_ok ? "ok" : "down",
+                     repl_ok ? "ok" : "down");
+    }
+    r->st.db_ok = db_ok;
+    r->st.repl_ok = repl_ok;
+    snprintf(r->st.db_error, sizeof r->st.db_error, "%s", db_ok ? "" : db_why);
+    snprintf(r->st.repl_error, sizeof r->st.repl_error, "%s", repl_ok ? "" : repl_why);
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* One fetch-and-apply pass. Returns the number applied, or -1 after a failure. */
+static int replica_pass(struct replica *r, int wait_ms)
+{
+    char why[400];
+    if (!bookdb_ready(&r->db, why, sizeof why)) {
+        replica_set_health(r, false, why, r->st.repl_ok, "");
+        return -1;
+    }
+    getquery_reply rep;
+    if (replclient_fetch(&r->repl, r->st.applied_seq, REPLICA_BATCH, wait_ms, &rep, why,
+                         sizeof why) < 0) {
+        replica_set_health(r, true, "", false, why);
+        return -1;
+    }
+    int applied = 0;
+    bool db_ok = true;
+    for (u_int i = 0; i < rep.entries.entries_len; i++) {
+        const repl_entry *e = &rep.entries.entries_val[i];
+        if (e->seq != r->st.applied_seq + 1) {
+            snprintf(why, sizeof why, "log entry %" PRId64 " came after %" PRId64, e->seq,
+                     r->st.applied_seq);
+            db_ok = false;
+            break;
+        }
+        if (replica_apply(r, e, why, sizeof why) < 0) {
+            db_ok = false;
+            break;
+        }
+        applied++;
+    }
+    replclient_free(&rep);
+    replica_set_health(r, db_ok, why, true, "");
+    return db_ok ? applied : -1;
+}
+
+static bool replica_sleep(struct replica *r, int ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_nsec += (long)ms * 1000000L;
+    ts.tv_sec += ts.tv_nsec / 1000000000L;
+    ts.tv_nsec %= 1000000000L;
+    pthread_mutex_lock(&r->lock);
+    while (!r->stop && pthread_cond_timedwait(&r->cond, &r->lock, &ts) != ETIMEDOUT)
+        ;
+    bool stop = r->stop;
+    pthread_mutex_unlock(&r->lock);
+    return stop;
+}
+
+static void *replica_main(void *arg)
+{
+    struct replica *r = arg;
+    for (;;) {
+        pthread_mutex_lock(&r->lock);
+        bool stop = r->stop;
+        pthread_mutex_unlock(&r->lock);
+        if (stop)
+            break;
+        if (replica_pass(r, REPLICA_WAIT_MS) < 0 && replica_sleep(r, REPLICA_RETRY_MS))
+            break;
+    }
+    return NULL;
+}
+
+/* ---- start-up ---- */
+
+static int replica_load(struct replica *r, char *why, size_t len)
+{
+    struct bookdb_state s;
+    if (catalogue_load(&r->cat, r->db.conn, why, len) < 0 || bookdb_state(&r->db, &s, why, len) < 0)
+        return -1;
+    r->st.applied_seq = s.applied_seq;
+    replica_new_session(r, s.session);
+    if (bookdb_each_user(&r->db, replica_add_user, r, why, len) < 0 ||
+        (s.session && bookdb_each_request(&r->db, s.session, replica_load_request, r, why, len) < 0))
+        return -1;
+    r->st.books_total = (int)r->cat.count;
+    return 0;
+}
+
+static int replica_catch_up(struct replica *r, bool (*stopping)(void), char *why, size_t len)
+{
+    unsigned failures = 0;
+    int n;
+    while (!stopping()) {
+        n = replica_pass(r, 0);
+        if (n == 0)
+            return 0;
+        if (n > 0) {
+            failures = 0;
+            continue;
+        }
+        if (failures++ % 25 == 0)
+            log_warn("replica", "catching up at entry %" PRId64 ": %s%s; retrying",
+                     r->st.applied_seq, r->st.db_error, r->st.repl_error);
+        struct timespec ts = {0, REPLICA_RETRY_MS * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    snprintf(why, len, "stopped while catching up with the log");
+    return -1;
+}
+
+int replica_start(struct replica *r, const char *db_conninfo, const char *repl_host,
+                  int instance, int rpc_timeout_ms, bool (*stopping)(void), char *why, size_t len)
+{
+    memset(r, 0, sizeof *r);
+    r->instance = instance;
+    r->st.db_ok = r->st.repl_ok = true;
+    pthread_mutex_init(&r->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&r->cond, &attr);
+    pthread_condattr_destroy(&attr);
+    replclient_init(&r->repl, repl_host, rpc_timeout_ms);
+    if (bookdb_open(&r->db, db_conninfo, why, len) < 0 || replica_load(r, why, len) < 0)
+        return -1;
+    log_info("replica", "books DB at entry %" PRId64 ", session %" PRId64 ", %zu books; catching up",
+             r->st.applied_seq, r->st.session, r->cat.count);
+    if (replica_catch_up(r, stopping, why, len) < 0)
+        return -1;
+    int rc = pthread_create(&r->thread, NULL, replica_main, r);
+    if (rc != 0) {
+        snprintf(why, len, "starting the applier: %s", strerror(rc));
+        return -1;
+    }
+    r->started = true;
+    return 0;
+}
+
+void replica_stop(struct replica *r)
+{
+    pthread_mutex_lock(&r->lock);
+    r->stop = true;
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->lock);
+    if (r->started)
+        pthread_join(r->thread, NULL);
+    r->started = false;
+    replclient_close(&r->repl);
+    bookdb_close(&r->db);
+    catalogue_free(&r->cat);
+    tdestroy(r->users, free);
+    tdestroy(r->session_users, free);
+    r->users = r->session_users = NULL;
+    pthread_cond_destroy(&r->cond);
+    pthread_mutex_destroy(&r->lock);
+}
+
+/* ---- what request handlers use ---- */
+
+void replica_status(struct replica *r, struct replica_status *out)
+{
+    pthread_mutex_lock(&r->lock);
+    *out = r->st;
+    out->books_left = (int)(r->cat.count - r->cat.ntaken);
+    out->handed_out = (int)r->cat.ntaken;
+    pthread_mutex_unlock(&r->lock);
+}
+
+int replica_wait(struct replica *r, int64_t seq, int timeout_ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += timeout_ms / 1000;
+    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    ts.tv_sec += ts.tv_nsec / 1000000000L;
+    ts.tv_nsec %= 1000000000L;
+    int rc = 0;
+    pthread_mutex_lock(&r->lock);
+    while (r->st.applied_seq < seq && !r->stop && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&r->cond, &r->lock, &ts);
+    bool done = r->st.applied_seq >= seq;
+    pthread_mutex_unlock(&r->lock);
+    return done ? 0 : -1;
+}
+
+int replica_claim_outcome(struct replica *r, int64_t seq, int *book_id)
+{
+    pthread_mutex_lock(&r->lock);
+    const struct replica_outcome *o = &r->outcome[seq % REPLICA_OUTCOMES];
+    int rc = o->seq == seq ? (o->won ? 1 : 0) : -1;
+    *book_id = o->book_id;
+    pthread_mutex_unlock(&r->lock);
+    return rc;
+}
+
+int replica_reserve(struct replica *r, int64_t *session)
+{
+    pthread_mutex_lock(&r->lock);
+    int id = catalogue_reserve_random(&r->cat);
+    *session = r->st.session;
+    pthread_mutex_unlock(&r->lock);
+    return id;
+}
+
+void replica_unreserve(struct replica *r, int book_id)
+{
+    pthread_mutex_lock(&r->lock);
+    catalogue_unreserve(&r->cat, book_id);
+    pthread_mutex_unlock(&r->lock);
+}
+
+bool replica_user_known(struct replica *r, const char *name, const char *address)
+{
+    pthread_mutex_lock(&r->lock);
+    bool known = replica_user_id(r, name, address) != 0;
+    pthread_mutex_unlock(&r->lock);
+    return known;
+}

@@ -1,0 +1,72 @@
+/* replica: this app server's copy of the shared state, kept by applying the
+ * replication log in order (state-machine replication). One applier thread fetches
+ * entries with GETQUERY (long poll) and applies each one to the books DB (bookdb) and
+ * then to memory (the catalogue's free and taken books, the current session, users).
+ * Applying is deterministic, so both app servers reach the same state: the first claim
+ * of a (session, book) wins, SESSION_OPEN applies only if its previous session is still
+ * the current one. Request handlers wait here until their own entry is applied. */
+#ifndef AS_REPLICA_H
+#define AS_REPLICA_H
+
+#include "bookdb.h"
+#include "catalogue.h"
+#include "replclient.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define REPLICA_OUTCOMES 65536
+
+struct replica_outcome {
+    int64_t seq;
+    bool won;
+    int book_id;
+};
+
+struct replica_status {
+    int64_t applied_seq;
+    int64_t session;
+    int books_total, books_left, handed_out;
+    int by_server[3];          /* [1], [2]: books handed out by app server 1, 2 */
+    int users;                 /* distinct users served in the session */
+    bool db_ok, repl_ok;
+    char db_error[256], repl_error[256];
+    int last_book_id;          /* last book this server handed out, 0: none yet */
+    char last_user[64];
+};
+
+struct replica {
+    struct bookdb db;
+    struct catalogue cat;
+    struct replclient repl;
+    int instance;
+    pthread_t thread;
+    bool started, stop;
+    pthread_mutex_t lock;      /* everything below, and cat */
+    pthread_cond_t cond;       /* an entry was applied, or stop */
+    struct replica_status st;
+    void *users;               /* tsearch tree of known users (name, address) -> id */
+    void *session_users;       /* tsearch tree of user ids served this session */
+    struct replica_outcome outcome[REPLICA_OUTCOMES];
+};
+
+/* Loads the books DB's state and catches up with the log (retrying until the
+ * replication server answers or stopping() says so), so the server serves a current view.
+ * Then starts the applier thread. Returns 0, or -1 with why. */
+int replica_start(struct replica *r, const char *db_conninfo, const char *repl_host,
+                  int instance, int rpc_timeout_ms, bool (*stopping)(void), char *why, size_t len);
+void replica_stop(struct replica *r);
+
+void replica_status(struct replica *r, struct replica_status *out);
+/* Waits until the entry seq is applied. 0, or -1 after timeout_ms. */
+int replica_wait(struct replica *r, int64_t seq, int timeout_ms);
+/* The outcome of claim seq once applied: 1 won (book_id set), 0 lost, -1 unknown. */
+int replica_claim_outcome(struct replica *r, int64_t seq, int *book_id);
+/* Reserves a random free book of the current session: its id (0: none left). */
+int replica_reserve(struct replica *r, int64_t *session);
+void replica_unreserve(struct replica *r, int book_id);
+/* True if (name, address) has been applied as a user. */
+bool replica_user_known(struct replica *r, const char *name, const char *address);
+
+#endif

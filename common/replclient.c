@@ -1,0 +1,85 @@
+#include "replclient.h"
+
+#include "rpcclient.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void replclient_init(struct replclient *rc, const char *host, int timeout_ms)
+{
+    memset(rc, 0, sizeof *rc);
+    snprintf(rc->host, sizeof rc->host, "%s", host);
+    rc->timeout_ms = timeout_ms;
+}
+
+void replclient_close(struct replclient *rc)
+{
+    if (rc->clnt)
+        clnt_destroy(rc->clnt);
+    rc->clnt = NULL;
+}
+
+static CLIENT *replclient_handle(struct replclient *rc, char *why, size_t len)
+{
+    if (!rc->clnt)
+        rc->clnt = rpcclient_create(rc->host, REPL_PROG, REPL_V1, "tcp", rc->timeout_ms, why, len);
+    return rc->clnt;
+}
+
+int replclient_append(struct replclient *rc, int origin, const repl_op *op, int64_t *seq,
+                      char *why, size_t len)
+{
+    CLIENT *c = replclient_handle(rc, why, len);
+    if (!c)
+        return -1;
+    setquery_args a = {origin, *op};
+    setquery_reply rep;
+    memset(&rep, 0, sizeof rep);
+    enum clnt_stat st = setquery_1(&a, &rep, c);
+    int rc_ = 0;
+    if (st != RPC_SUCCESS) {
+        rpcclient_error(c, st, "SETQUERY", why, len);
+        /* The reply may still come on this connection: never reuse it. */
+        replclient_close(rc);
+        rc_ = -1;
+    } else if (rep.status != REPL_OK) {
+        snprintf(why, len, "%s", rep.message ? rep.message : "refused");
+        rc_ = rep.status == REPL_ERR_STORAGE ? -1 : -2;
+    } else {
+        *seq = rep.seq;
+    }
+    xdr_free((xdrproc_t)xdr_setquery_reply, (char *)&rep);
+    return rc_;
+}
+
+int replclient_fetch(struct replclient *rc, int64_t after, int max, int wait_ms,
+                     getquery_reply *rep, char *why, size_t len)
+{
+    CLIENT *c = replclient_handle(rc, why, len);
+    if (!c)
+        return -1;
+    /* The call may take the whole wait: give it that on top of the usual timeout. */
+    int total_ms = wait_ms + rc->timeout_ms;
+    struct timeval tv = {total_ms / 1000, (total_ms % 1000) * 1000};
+    clnt_control(c, CLSET_TIMEOUT, (char *)&tv);
+    getquery_args a = {after, max, wait_ms};
+    memset(rep, 0, sizeof *rep);
+    enum clnt_stat st = getquery_1(&a, rep, c);
+    if (st != RPC_SUCCESS) {
+        rpcclient_error(c, st, "GETQUERY", why, len);
+        replclient_close(rc);
+        xdr_free((xdrproc_t)xdr_getquery_reply, (char *)rep);
+        return -1;
+    }
+    if (rep->status != REPL_OK) {
+        snprintf(why, len, "%s", rep->message ? rep->message : "refused");
+        xdr_free((xdrproc_t)xdr_getquery_reply, (char *)rep);
+        return -1;
+    }
+    return 0;
+}
+
+void replclient_free(getquery_reply *rep)
+{
+    xdr_free((xdrproc_t)xdr_getquery_reply, (char *)rep);
+}

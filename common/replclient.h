@@ -1,0 +1,29 @@
+/* replclient: an app server's calls to the replication server, one handle per thread
+ * (libtirpc serialises calls per handle), reconnecting after a failure. */
+#ifndef BT_REPLCLIENT_H
+#define BT_REPLCLIENT_H
+
+#include "replication_rpc.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct replclient {
+    char host[256];
+    int timeout_ms;
+    CLIENT *clnt;
+};
+
+void replclient_init(struct replclient *rc, const char *host, int timeout_ms);
+void replclient_close(struct replclient *rc);
+/* SETQUERY. 0: stored as *seq. -1: the replication server could not be reached or
+ * could not store it (why); -2: it refused the operation (why). */
+int replclient_append(struct replclient *rc, int origin, const repl_op *op, int64_t *seq,
+                      char *why, size_t len);
+/* GETQUERY, waiting up to wait_ms for an entry. 0: rep filled (free it with
+ * replclient_free); -1: why. */
+int replclient_fetch(struct replclient *rc, int64_t after, int max, int wait_ms,
+                     getquery_reply *rep, char *why, size_t len);
+void replclient_free(getquery_reply *rep);
+
+#endif

@@ -1,5 +1,6 @@
-/* client: a library client. Keeps its clock with its app server's (Cristian, pulled
- * every TM). The book requests arrive with the books issue. */
+/* client: a library client. Asks its app server for books (headless: one line per
+ * book, or a terminal dialogue) and keeps its clock with the server's (Cristian, with
+ * every reply and pulled every TM). */
 #include "clock.h"
 #include "clocksvc.h"
 #include "cristian.h"
@@ -7,21 +8,46 @@
 #include "options.h"
 #include "proc.h"
 #include "puller.h"
+#include "request.h"
+#include "book_rpc.h"
 #include "rpcserver.h"
 #include "time_rpc.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-enum { OPT_SERVER = PROC_OPT_FIRST_FREE, OPT_INSTANCE, OPT_TM, OPT_PROBES, OPT_CLOCK_PROGRAM };
+enum {
+    OPT_SERVER = PROC_OPT_FIRST_FREE,
+    OPT_INSTANCE,
+    OPT_TM,
+    OPT_PROBES,
+    OPT_CLOCK_PROGRAM,
+    OPT_NAME,
+    OPT_REQUEST,
+    OPT_COUNT,
+    OPT_JSON,
+    OPT_NEW_SESSION
+};
 
 static void usage(FILE *f)
 {
     fprintf(f,
             "Usage: client [OPTION]...\n"
-            "A Bibliotime client. Keeps its clock with its app server's clock by pulling\n"
-            "CLOCK.GETHOUR every TM seconds (Cristian's algorithm).\n\n"
+            "A Bibliotime client. Asks its app server for books, and keeps its clock with\n"
+            "the server's (Cristian's algorithm, with every reply and every TM seconds).\n"
+            "In a terminal it asks: Enter requests a book; when every book is gone, exit or\n"
+            "start a new session. Otherwise it only keeps its clock, unless told:\n\n"
+            "  --name NAME             who asks (default: $USER)\n"
+            "  --request               ask for a book and print it on one line\n"
+            "  --count K               with --request: ask K times (default 1)\n"
+            "  --json                  print books as JSON objects, one per line\n"
+            "  --new-session           ask for a new session (after the last book)\n"
+            "Exit status with --request: 0 every book received, 3 the session ran out of\n"
+            "books (a summary is printed), 4 the server refused (e.g. replication\n"
+            "unavailable: try again), 1 the server could not be reached, 2 bad usage.\n\n"
             "  --server HOST           host of the app server (default localhost)\n"
             "  --instance N            app server instance, 1..255 (default 1)\n"
             "  --tm SEC                seconds between synchronisations (default 10)\n"
@@ -39,6 +65,11 @@ struct client_options {
     int tm_ms;
     long probes;
     long clock_program;
+    const char *name;
+    bool request;
+    long count;
+    bool json;
+    bool new_session;
 };
 
 static const struct option own_options[] = {
@@ -47,6 +78,11 @@ static const struct option own_options[] = {
     {"tm", required_argument, NULL, OPT_TM},
     {"probes", required_argument, NULL, OPT_PROBES},
     {"clock-program", required_argument, NULL, OPT_CLOCK_PROGRAM},
+    {"name", required_argument, NULL, OPT_NAME},
+    {"request", no_argument, NULL, OPT_REQUEST},
+    {"count", required_argument, NULL, OPT_COUNT},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"new-session", no_argument, NULL, OPT_NEW_SESSION},
     {NULL, 0, NULL, 0},
 };
 
@@ -71,6 +107,22 @@ static int own_option(int opt, const char *arg, void *ctx)
         if (options_long("probes", arg, 1, CRISTIAN_MAX_PROBES, &o->probes) < 0)
             return -1;
         break;
+    case OPT_NAME:
+        o->name = arg;
+        break;
+    case OPT_REQUEST:
+        o->request = true;
+        break;
+    case OPT_COUNT:
+        if (options_long("count", arg, 1, 100000000, &o->count) < 0)
+            return -1;
+        break;
+    case OPT_JSON:
+        o->json = true;
+        break;
+    case OPT_NEW_SESSION:
+        o->new_session = true;
+        break;
     case OPT_CLOCK_PROGRAM:
         if (options_long("clock-program", arg, 0x40000000L, 0x5fffffffL, &o->clock_program) < 0)
             return -1;
@@ -84,17 +136,51 @@ static int parse_args(int argc, char **argv, struct client_options *o)
     return proc_parse(argc, argv, &o->proc, own_options, own_option, o, usage);
 }
 
+static void *client_loop(void *arg)
+{
+    (void)arg;
+    rpcserver_loop();
+    return NULL;
+}
+
+/* The book part on the main thread; the RPC loop (if a clock is served) on another. */
+static int client_books(const struct client_options *o, struct clock *clk)
+{
+    pthread_t loop;
+    bool looping = o->clock_program && pthread_create(&loop, NULL, client_loop, NULL) == 0;
+    struct request_options ro = {o->server, BOOK_PROG + (unsigned long)o->instance, o->name,
+                                 o->count, o->json, o->new_session, o->proc.rpc_timeout_ms};
+    int rc;
+    if (o->new_session)
+        rc = request_new_session(&ro, clk);
+    else if (o->request)
+        rc = request_batch(&ro, clk);
+    else
+        rc = request_interactive(&ro, clk);
+    if (looping) {
+        rpcserver_request_stop();
+        pthread_join(loop, NULL);
+    }
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     struct client_options o = {.server = "localhost", .instance = 1, .tm_ms = 10000,
-                               .probes = CRISTIAN_DEFAULT_PROBES};
+                               .probes = CRISTIAN_DEFAULT_PROBES, .count = 1};
     proc_options_default(&o.proc);
     int rc = parse_args(argc, argv, &o);
     if (rc >= 0)
         return rc;
+    if (!o.name)
+        o.name = getenv("USER") && *getenv("USER") ? getenv("USER") : "guest";
+    bool books = o.request || o.new_session || isatty(STDIN_FILENO);
+    /* A person at a terminal wants books on stdout, not the clock's diary on stderr. */
+    if (books && !o.proc.log_level_given)
+        o.proc.log_level = LOG_LEVEL_WARN;
     proc_options_finish(&o.proc, "client");
-    proc_window_note(&o.proc);
-
+    if (!books)
+        proc_window_note(&o.proc);
     struct clock clk;
     char err[400];
     proc_clock_init(&o.proc, &clk);
@@ -118,6 +204,11 @@ int main(int argc, char **argv)
     int err_no = puller_start(&puller, &pc);
     if (err_no != 0) {
         log_error("sync", "starting the sync thread: %s", strerror(err_no));
+        goto out_rpc;
+    }
+    if (books) {
+        rc = client_books(&o, &clk);
+        puller_stop(&puller);
         goto out_rpc;
     }
     log_info("main", "following the clock of %s instance %ld every %d ms", o.server, o.instance,

@@ -66,6 +66,7 @@ int proc_option(struct proc_options *o, int opt, const char *arg)
         o->headless = true;
         return 1;
     case PROC_OPT_LOG_LEVEL:
+        o->log_level_given = true;
         if ((o->log_level = log_parse_level(arg)) < 0) {
             fprintf(stderr, "%s: --log-level: '%s' is not debug, info, warn or error\n",
                     program_invocation_short_name, arg);

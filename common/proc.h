@@ -42,6 +42,7 @@ extern const char proc_common_help[];
 struct proc_options {
     bool headless;
     int log_level;
+    bool log_level_given;
     double drift_max_ppm;
     int64_t step_threshold_us;
     bool freq_correction;

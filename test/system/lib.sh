@@ -17,6 +17,12 @@ APP1_PROG=$((CLOCK_BASE + 1))
 APP2_PROG=$((CLOCK_BASE + 2))
 CLIENT1_PROG=1073741825 # 0x40000001, a transient number for a client's read-only clock
 CLIENT2_PROG=1073741826
+REPL_PROG=723190272     # 0x2b1b0200
+BOOK_BASE=723190528     # 0x2b1b0300
+BOOK1_PROG=$((BOOK_BASE + 1))
+BOOK2_PROG=$((BOOK_BASE + 2))
+
+books_db() { echo "host=$CLUSTER_DIR/run port=$PGPORT user=postgres dbname=books$1"; }
 
 TEST_NAME=$(basename "$0" .sh)
 TEST_TMP=$(mktemp -d "/tmp/bibliotime-$TEST_NAME.XXXXXX")
@@ -63,11 +69,13 @@ part_log() {
     tail -c +$((pos + 1)) "$CLUSTER_DIR/log/$1.log"
 }
 
-# Starts the coordinator and both app servers on a fresh clock DB.
+# Starts the replication server, the coordinator and both app servers on a fresh clock
+# DB, fresh books DBs holding $CATALOGUE (default: the 15 books) and an empty log.
 start_servers() {
-    cluster stop time_server app1 app2 >/dev/null
+    cluster stop app1 app2 time_server replication >/dev/null
     sql "TRUNCATE node_sync, sync_round, node RESTART IDENTITY CASCADE"
-    cluster start time_server app1 app2 >/dev/null
+    cluster reset-data >/dev/null
+    cluster start replication time_server app1 app2 >/dev/null
 }
 
 # Rounds in which every one of N nodes was synchronised.
@@ -106,10 +114,10 @@ finish() {
     trap - EXIT
     for pid in "${EXTRA_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     if ((rc == 0)); then
-        cluster stop time_server app1 app2 >/dev/null || rc=$?
+        cluster stop app1 app2 time_server replication >/dev/null || rc=$?
     else
         log "logs of this test: $TEST_TMP and $CLUSTER_DIR/log"
-        cluster stop time_server app1 app2 >/dev/null || true
+        cluster stop app1 app2 time_server replication >/dev/null || true
     fi
     ((rc != 0)) || rm -rf "$TEST_TMP"
     ((rc == 0)) && log "passed ($CHECKS checks)" || log "FAILED"

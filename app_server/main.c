@@ -154,6 +154,8 @@ static void app_books_serve(void *arg)
 {
     struct app_books *b = arg;
     char err[400];
+    if (rpcserver_stopping())
+        return; /* run by the shutdown's last pass: too late to start serving */
     if (book_service_start(&b->cfg, err, sizeof err) < 0) {
         log_error("rpc", "registering BOOK: %s", err);
         rpcserver_request_stop();

@@ -137,6 +137,16 @@ static void booksvc_submit(struct svc_req *rq, SVCXPRT *x, struct booksvc_job *j
     free(j);
 }
 
+static struct booksvc_job *booksvc_job(SVCXPRT *x, enum booksvc_kind kind)
+{
+    struct booksvc_job *j = calloc(1, sizeof *j);
+    if (j)
+        j->kind = kind;
+    else
+        booksvc_refuse(x, kind, BOOK_ERR_INTERNAL, "out of memory");
+    return j;
+}
+
 static void booksvc_status(SVCXPRT *x)
 {
     struct replica_status s;
@@ -159,14 +169,10 @@ static void booksvc_dispatch(struct svc_req *rq, SVCXPRT *x)
         return;
     case REQUEST_BOOK: {
         book_request a;
-        memset(&a, 0, sizeof a);
-        struct booksvc_job *j = calloc(1, sizeof *j);
-        if (!j || !svc_getargs(x, (xdrproc_t)xdr_book_request, (char *)&a)) {
-            log_warn("book", "REQUEST_BOOK: undecodable arguments (oversize name?)");
-            svcerr_decode(x);
-            free(j);
-        } else {
-            j->kind = BOOKSVC_REQUEST;
+        if (!rpcserver_decode(x, (xdrproc_t)xdr_book_request, &a, sizeof a, "REQUEST_BOOK"))
+            return;
+        struct booksvc_job *j = booksvc_job(x, BOOKSVC_REQUEST);
+        if (j) {
             j->client_time_us = a.client_time_us;
             booksvc_submit(rq, x, j, a.user);
         }
@@ -175,14 +181,10 @@ static void booksvc_dispatch(struct svc_req *rq, SVCXPRT *x)
     }
     case RESTART_SESSION: {
         restart_args a;
-        memset(&a, 0, sizeof a);
-        struct booksvc_job *j = calloc(1, sizeof *j);
-        if (!j || !svc_getargs(x, (xdrproc_t)xdr_restart_args, (char *)&a)) {
-            log_warn("book", "RESTART_SESSION: undecodable arguments");
-            svcerr_decode(x);
-            free(j);
-        } else {
-            j->kind = BOOKSVC_RESTART;
+        if (!rpcserver_decode(x, (xdrproc_t)xdr_restart_args, &a, sizeof a, "RESTART_SESSION"))
+            return;
+        struct booksvc_job *j = booksvc_job(x, BOOKSVC_RESTART);
+        if (j) {
             j->seen_session = a.seen_session;
             booksvc_submit(rq, x, j, a.user);
         }

@@ -77,13 +77,8 @@ static void clocksvc_dispatch(struct svc_req *rq, SVCXPRT *x)
     }
     case CLOCK_ADJUST: {
         adjust_args a;
-        memset(&a, 0, sizeof a);
-        if (!svc_getargs(x, (xdrproc_t)xdr_adjust_args, (char *)&a)) {
-            log_warn("clock adjust", "undecodable arguments");
-            svcerr_decode(x);
-            svc_freeargs(x, (xdrproc_t)xdr_adjust_args, (char *)&a);
+        if (!rpcserver_decode(x, (xdrproc_t)xdr_adjust_args, &a, sizeof a, "clock adjust"))
             return;
-        }
         adjust_reply rep;
         char msg[TIME_MESSAGE_MAX];
         memset(&rep, 0, sizeof rep);

@@ -286,6 +286,17 @@ void rpcserver_loop(void)
     free(fds);
 }
 
+bool rpcserver_decode(SVCXPRT *x, xdrproc_t xargs, void *args, size_t size, const char *what)
+{
+    memset(args, 0, size);
+    if (svc_getargs(x, xargs, args))
+        return true;
+    log_warn(what, "undecodable arguments (a string over its bound, or an unknown operation?)");
+    svcerr_decode(x);
+    svc_freeargs(x, xargs, args);
+    return false;
+}
+
 bool_t rpcserver_xdr_void(XDR *xdrs, void *unused)
 {
     (void)xdrs;

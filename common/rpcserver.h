@@ -42,6 +42,11 @@ void rpcserver_set_tick(int tick_ms, void (*fn)(void *), void *arg);
  * threads post with rpcdefer_post(). */
 void rpcserver_loop(void);
 
+/* Decodes the call's arguments into args (zeroed first). On failure answers "cannot
+ * decode", logs it under `what`, frees what was decoded and returns false. After
+ * success the caller frees them with svc_freeargs once the reply is sent. */
+bool rpcserver_decode(SVCXPRT *x, xdrproc_t xargs, void *args, size_t size, const char *what);
+
 /* xdr_void with the argument list xdrproc_t expects (libtirpc declares it with none). */
 bool_t rpcserver_xdr_void(XDR *xdrs, void *unused);
 

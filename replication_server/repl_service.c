@@ -183,25 +183,17 @@ static void repl_dispatch(struct svc_req *rq, SVCXPRT *x)
         return;
     case SETQUERY: {
         setquery_args a;
-        memset(&a, 0, sizeof a);
-        if (svc_getargs(x, (xdrproc_t)xdr_setquery_args, (char *)&a))
-            repl_setquery(rq, x, &a);
-        else {
-            log_warn("setquery", "undecodable arguments (unknown operation or oversize string?)");
-            svcerr_decode(x);
-        }
+        if (!rpcserver_decode(x, (xdrproc_t)xdr_setquery_args, &a, sizeof a, "setquery"))
+            return;
+        repl_setquery(rq, x, &a);
         svc_freeargs(x, (xdrproc_t)xdr_setquery_args, (char *)&a);
         return;
     }
     case GETQUERY: {
         getquery_args a;
-        memset(&a, 0, sizeof a);
-        if (svc_getargs(x, (xdrproc_t)xdr_getquery_args, (char *)&a))
-            repl_getquery(rq, x, &a);
-        else {
-            log_warn("getquery", "undecodable arguments");
-            svcerr_decode(x);
-        }
+        if (!rpcserver_decode(x, (xdrproc_t)xdr_getquery_args, &a, sizeof a, "getquery"))
+            return;
+        repl_getquery(rq, x, &a);
         svc_freeargs(x, (xdrproc_t)xdr_getquery_args, (char *)&a);
         return;
     }

@@ -90,13 +90,8 @@ static void time_service_dispatch(struct svc_req *rq, SVCXPRT *x)
     }
     case TIME_JOIN: {
         join_args a;
-        memset(&a, 0, sizeof a);
-        if (!svc_getargs(x, (xdrproc_t)xdr_join_args, (char *)&a)) {
-            log_warn("join", "undecodable arguments (a string over its bound?)");
-            svcerr_decode(x);
-            svc_freeargs(x, (xdrproc_t)xdr_join_args, (char *)&a);
+        if (!rpcserver_decode(x, (xdrproc_t)xdr_join_args, &a, sizeof a, "join"))
             return;
-        }
         join_reply rep;
         char msg[TIME_MESSAGE_MAX];
         memset(&rep, 0, sizeof rep);

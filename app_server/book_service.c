@@ -24,6 +24,7 @@ struct booksvc_job {
     char address[64];
     int64_t client_time_us;
     int64_t seen_session;
+    int64_t deadline_ns;
     struct handout_result request;
     struct handout_restart restart;
     struct booksvc_job *next;
@@ -49,12 +50,20 @@ static void booksvc_send(void *arg)
     free(j);
 }
 
+static void booksvc_drop(void *arg)
+{
+    struct booksvc_job *j = arg;
+    rpcdefer_drop(j->call);
+    free(j);
+}
+
 static void *booksvc_worker(void *arg)
 {
     (void)arg;
     struct handout_ctx h = {.replica = booksvc_cfg.replica, .clock = booksvc_cfg.clock,
                             .instance = booksvc_cfg.instance};
     replclient_init(&h.repl, booksvc_cfg.repl_host, booksvc_cfg.rpc_timeout_ms);
+    snprintf(h.db.conninfo, sizeof h.db.conninfo, "%s", booksvc_cfg.db_conninfo);
     for (;;) {
         pthread_mutex_lock(&booksvc_lock);
         while (!booksvc_head && !booksvc_stopping)
@@ -69,14 +78,20 @@ static void *booksvc_worker(void *arg)
         pthread_mutex_unlock(&booksvc_lock);
         if (!j)
             break;
+        if (rpcdefer_gone(j->call) || clock_mono_ns() > j->deadline_ns) {
+            /* Its caller gave up: claiming a book now would give it to nobody. */
+            rpcdefer_post(booksvc_drop, j);
+            continue;
+        }
         if (j->kind == BOOKSVC_REQUEST)
-            handout_request(&h, j->user, j->address, j->client_time_us, &j->request);
+            handout_request(&h, j->user, j->address, j->client_time_us, j->deadline_ns, &j->request);
         else
-            handout_restart(&h, j->user, j->seen_session, &j->restart);
+            handout_restart(&h, j->user, j->seen_session, j->deadline_ns, &j->restart);
         if (rpcdefer_post(booksvc_send, j) < 0)
             log_error("book", "out of memory posting a reply");
     }
     replclient_close(&h.repl);
+    bookdb_close(&h.db);
     return NULL;
 }
 
@@ -116,7 +131,7 @@ static void booksvc_submit(struct svc_req *rq, SVCXPRT *x, struct booksvc_job *j
     struct sockaddr_storage ss;
     char msg[BOOK_MESSAGE_MAX];
     if (!replop_name_valid(user)) {
-        snprintf(msg, sizeof msg, "user name must be 1 to %d printable bytes", BOOK_NAME_MAX - 1);
+        snprintf(msg, sizeof msg, "user name must be 1 to %d bytes of UTF-8 text", BOOK_NAME_MAX - 1);
         booksvc_refuse(x, j->kind, BOOK_ERR_BADARG, msg);
     } else if (j->kind == BOOKSVC_REQUEST && j->client_time_us != -1 &&
                (j->client_time_us < 0 || j->client_time_us >= CLOCK_DAY_US)) {
@@ -140,8 +155,10 @@ static void booksvc_submit(struct svc_req *rq, SVCXPRT *x, struct booksvc_job *j
 static struct booksvc_job *booksvc_job(SVCXPRT *x, enum booksvc_kind kind)
 {
     struct booksvc_job *j = calloc(1, sizeof *j);
-    if (j)
+    if (j) {
         j->kind = kind;
+        j->deadline_ns = clock_mono_ns() + (int64_t)HANDOUT_DEADLINE_MS * 1000000;
+    }
     else
         booksvc_refuse(x, kind, BOOK_ERR_INTERNAL, "out of memory");
     return j;

@@ -17,6 +17,7 @@ struct book_service_config {
     struct clock *clock;
     int instance;
     const char *repl_host;
+    const char *db_conninfo;
     int rpc_timeout_ms;
     int workers;
 };

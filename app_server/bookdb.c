@@ -73,6 +73,21 @@ bool bookdb_ready(struct bookdb *db, char *why, size_t len)
     return db->conn != NULL;
 }
 
+bool bookdb_ping(struct bookdb *db, char *why, size_t len)
+{
+    if (!bookdb_ready(db, why, len))
+        return false;
+    PGresult *res = PQexecParams(db->conn, "SELECT 1", 0, NULL, NULL, NULL, NULL, 0);
+    bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+    PQclear(res);
+    if (!ok) {
+        char e[300];
+        snprintf(why, len, "books DB unavailable: %s", db_error(db->conn, e, sizeof e));
+        bookdb_close(db);
+    }
+    return ok;
+}
+
 static PGresult *bookdb_run(struct bookdb *db, const char *stmt, int n, const char *const *p,
                             char *why, size_t len)
 {

@@ -27,6 +27,9 @@ int bookdb_open(struct bookdb *db, const char *conninfo, char *why, size_t len);
 void bookdb_close(struct bookdb *db);
 /* Reconnects if the connection broke; false with why when the DB is down. */
 bool bookdb_ready(struct bookdb *db, char *why, size_t len);
+/* Is the DB answering right now? A connection whose server went away still says OK
+ * until it is used, so this runs a query. */
+bool bookdb_ping(struct bookdb *db, char *why, size_t len);
 int bookdb_state(struct bookdb *db, struct bookdb_state *st, char *why, size_t len);
 
 /* Calls fn for every request of the session (book id, server, user id). */

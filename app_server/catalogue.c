@@ -21,9 +21,10 @@ static int catalogue_alloc(struct catalogue *c, size_t n)
     c->book = calloc(n ? n : 1, sizeof *c->book);
     c->by_isbn = calloc(n ? n : 1, sizeof *c->by_isbn);
     c->taken = calloc(n + 1, sizeof *c->taken);
+    c->taken_seq = calloc(n + 1, sizeof *c->taken_seq);
     c->free_ids = calloc(n ? n : 1, sizeof *c->free_ids);
     c->free_pos = calloc(n + 1, sizeof *c->free_pos);
-    return c->book && c->by_isbn && c->taken && c->free_ids && c->free_pos ? 0 : -1;
+    return c->book && c->by_isbn && c->taken && c->taken_seq && c->free_ids && c->free_pos ? 0 : -1;
 }
 
 int catalogue_load(struct catalogue *c, PGconn *conn, char *why, size_t len)
@@ -79,6 +80,7 @@ void catalogue_free(struct catalogue *c)
     free(c->book);
     free(c->by_isbn);
     free(c->taken);
+    free(c->taken_seq);
     free(c->free_ids);
     free(c->free_pos);
     memset(c, 0, sizeof *c);
@@ -112,6 +114,7 @@ void catalogue_new_session(struct catalogue *c)
         c->free_ids[i] = (int)i + 1;
         c->free_pos[i + 1] = (long)i;
         c->taken[i + 1] = false;
+        c->taken_seq[i + 1] = 0;
     }
     c->nfree = c->count;
     c->ntaken = 0;

@@ -26,6 +26,7 @@ struct catalogue {
     /* Current session: taken[id] once its claim is applied; free_ids holds the books
      * neither taken nor reserved by a request in flight. */
     bool *taken;
+    int64_t *taken_seq;            /* the claim that took it (0: loaded from the DB) */
     int *free_ids;
     size_t nfree;
     long *free_pos;                /* position of id in free_ids, -1 if not there */

@@ -7,6 +7,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#define HANDOUT_RESERVED_WAIT_MS 100
+
+static int handout_left_ms(int64_t deadline_ns)
+{
+    int64_t left = (deadline_ns - clock_mono_ns()) / 1000000;
+    return left < 0 ? 0 : left > 60000 ? 60000 : (int)left;
+}
+
 static void handout_error(struct handout_result *out, book_status st, const char *fmt,
                           const char *why)
 {
@@ -15,40 +23,40 @@ static void handout_error(struct handout_result *out, book_status st, const char
     out->reply.book_reply_u.message = out->message;
 }
 
-/* Appends op; on failure fills out with the error for the client. */
-static int handout_append(struct handout_ctx *h, const repl_op *op, int64_t *seq,
-                          book_status *st, char *msg, size_t len)
-{
-    char why[300];
-    int rc = replclient_append(&h->repl, h->instance, op, seq, why, sizeof why);
-    if (rc == 0)
-        return 0;
-    *st = rc == -1 ? BOOK_ERR_REPLICATION : BOOK_ERR_INTERNAL;
-    snprintf(msg, len, rc == -1 ? "replication unavailable, try again (%s)" : "refused: %s", why);
-    log_warn("handout", "%s", msg);
-    return -1;
-}
-
-static void handout_over(struct handout_ctx *h, struct handout_result *out)
+/* Why the log could not be followed: the replication server or this server's DB. */
+static void handout_unavailable(struct handout_ctx *h, struct handout_result *out)
 {
     struct replica_status s;
     replica_status(h->replica, &s);
+    if (!s.db_ok)
+        handout_error(out, BOOK_ERR_DATABASE, "books database unavailable, try again (%s)", s.db_error);
+    else if (!s.repl_ok)
+        handout_error(out, BOOK_ERR_REPLICATION, "replication unavailable, try again (%s)", s.repl_error);
+    else
+        handout_error(out, BOOK_ERR_BUSY, "%s", "the log is slow to come back, try again");
+}
+
+static void handout_over(struct handout_ctx *h, const struct replica_status *s,
+                         struct handout_result *out)
+{
     out->reply.status = BOOK_SESSION_OVER;
     session_summary *sum = &out->reply.book_reply_u.summary;
-    sum->session = s.session;
-    sum->books_total = s.books_total;
-    sum->handed_out = s.handed_out;
-    sum->by_server1 = s.by_server[1];
-    sum->by_server2 = s.by_server[2];
-    sum->users = s.users;
+    sum->session = s->session;
+    sum->books_total = s->books_total;
+    sum->handed_out = s->handed_out;
+    sum->by_server1 = s->by_server[1];
+    sum->by_server2 = s->by_server[2];
+    sum->users = s->users;
     sum->server_time_us = clock_read(h->clock);
-    /* Record that the session is complete; applying it twice changes nothing. */
+    if (s->session_closed || s->session == 0)
+        return;
+    /* Record once that the session is complete (applying it twice changes nothing). */
     repl_op op = {.kind = OP_SESSION_CLOSE};
-    op.repl_op_u.session_close.session = s.session;
+    op.repl_op_u.session_close.session = s->session;
     int64_t seq;
     char why[300];
-    if (s.session > 0 && replclient_append(&h->repl, h->instance, &op, &seq, why, sizeof why) < 0)
-        log_warn("handout", "recording the end of session %" PRId64 ": %s", s.session, why);
+    if (replclient_append(&h->repl, h->instance, &op, &seq, why, sizeof why) < 0)
+        log_warn("handout", "recording the end of session %" PRId64 ": %s", s->session, why);
 }
 
 static void handout_book(struct handout_ctx *h, int book_id, int64_t session, int64_t seq,
@@ -84,60 +92,112 @@ static void handout_see_user(struct handout_ctx *h, const char *user, const char
         log_warn("handout", "registering user %s: %s", user, why);
 }
 
+/* After a SETQUERY whose answer was lost, was the claim stored? Follow the log to its
+ * end and look at who took the book: 1 ours (seq set), 0 not stored, -1 unknown. */
+static int handout_recheck(struct handout_ctx *h, int book_id, int64_t server_time_us,
+                           int64_t deadline_ns, int64_t *seq)
+{
+    int64_t last;
+    char why[300];
+    if (replclient_last_seq(&h->repl, &last, why, sizeof why) < 0 ||
+        replica_wait(h->replica, last, handout_left_ms(deadline_ns)) < 0)
+        return -1;
+    *seq = replica_taker(h->replica, book_id, h->instance, server_time_us);
+    return *seq > 0 ? 1 : 0;
+}
+
+enum handout_claim { CLAIM_WON, CLAIM_LOST, CLAIM_FAILED };
+
+/* Appends a claim for book_id and follows the log until it is applied. */
+static enum handout_claim handout_claim(struct handout_ctx *h, int book_id, int64_t session,
+                                        const char *user, const char *address,
+                                        int64_t client_time_us, int64_t deadline_ns,
+                                        int64_t *seq, struct handout_result *out)
+{
+    const struct catalogue_book *b = catalogue_by_id(&h->replica->cat, book_id);
+    repl_op op = {.kind = OP_BOOK_CLAIM};
+    op_book_claim *c = &op.repl_op_u.book_claim;
+    c->session = session;
+    c->isbn = (char *)b->isbn;
+    c->user = (char *)user;
+    c->address = (char *)address;
+    c->client_time_us = client_time_us;
+    c->server_time_us = clock_read(h->clock);
+    char why[300];
+    int rc = replclient_append(&h->repl, h->instance, &op, seq, why, sizeof why);
+    if (rc == -1) {
+        /* The claim may be stored though its answer was lost: find out before saying no. */
+        int found = handout_recheck(h, book_id, c->server_time_us, deadline_ns, seq);
+        if (found == 1)
+            return CLAIM_WON;
+        if (found == 0)
+            replica_unreserve(h->replica, book_id);
+        handout_error(out, BOOK_ERR_REPLICATION, "replication unavailable, try again (%s)", why);
+        log_warn("handout", "claim for %s: %s", b->isbn, why);
+        return CLAIM_FAILED;
+    }
+    if (rc < 0) {
+        replica_unreserve(h->replica, book_id);
+        handout_error(out, BOOK_ERR_INTERNAL, "the replication server refused the claim: %s", why);
+        return CLAIM_FAILED;
+    }
+    if (replica_wait(h->replica, *seq, handout_left_ms(deadline_ns)) < 0) {
+        handout_unavailable(h, out);
+        return CLAIM_FAILED;
+    }
+    int won_id;
+    return replica_claim_outcome(h->replica, *seq, &won_id) == 1 ? CLAIM_WON : CLAIM_LOST;
+}
+
 void handout_request(struct handout_ctx *h, const char *user, const char *address,
-                     int64_t client_time_us, struct handout_result *out)
+                     int64_t client_time_us, int64_t deadline_ns, struct handout_result *out)
 {
     memset(out, 0, sizeof *out);
     struct replica_status s;
     replica_status(h->replica, &s);
-    if (!s.db_ok) {
-        handout_error(out, BOOK_ERR_DATABASE, "books database unavailable, try again (%s)", s.db_error);
+    if (!s.db_ok || !s.repl_ok) {
+        handout_unavailable(h, out);
+        return;
+    }
+    /* A claim appended while this server's DB is down would be applied only later, for a
+     * user told to try again: check the DB first. */
+    char why[300];
+    if (!bookdb_ping(&h->db, why, sizeof why)) {
+        handout_error(out, BOOK_ERR_DATABASE, "books database unavailable, try again (%s)", why);
+        log_warn("handout", "request of %s refused: %s", user, why);
         return;
     }
     handout_see_user(h, user, address);
-    for (int attempt = 0; attempt < HANDOUT_MAX_TRIES; attempt++) {
-        int64_t session;
+    for (int attempt = 0; attempt < HANDOUT_MAX_TRIES && handout_left_ms(deadline_ns) > 0;) {
+        int64_t session, seq;
         int book_id = replica_reserve(h->replica, &session);
         if (book_id == 0) {
-            handout_over(h, out);
-            return;
-        }
-        const struct catalogue_book *b = catalogue_by_id(&h->replica->cat, book_id);
-        repl_op op = {.kind = OP_BOOK_CLAIM};
-        op_book_claim *c = &op.repl_op_u.book_claim;
-        c->session = session;
-        c->isbn = (char *)b->isbn;
-        c->user = (char *)user;
-        c->address = (char *)address;
-        c->client_time_us = client_time_us;
-        c->server_time_us = clock_read(h->clock);
-        int64_t seq;
-        book_status st;
-        if (handout_append(h, &op, &seq, &st, out->message, sizeof out->message) < 0) {
-            replica_unreserve(h->replica, book_id);
-            out->reply.status = st;
-            out->reply.book_reply_u.message = out->message;
-            return;
-        }
-        if (replica_wait(h->replica, seq, HANDOUT_APPLY_TIMEOUT_MS) < 0) {
             replica_status(h->replica, &s);
-            handout_error(out, BOOK_ERR_DATABASE,
-                          "the claim could not be applied yet, try again (%s)",
-                          s.db_ok ? s.repl_error : s.db_error);
-            return;
+            if (s.handed_out >= s.books_total) {
+                handout_over(h, &s, out);
+                return;
+            }
+            /* The last books are reserved by requests in flight: see how they end. */
+            replica_wait(h->replica, s.applied_seq + 1, HANDOUT_RESERVED_WAIT_MS);
+            continue;
         }
-        int won_id;
-        if (replica_claim_outcome(h->replica, seq, &won_id) == 1) {
-            handout_book(h, won_id, session, seq, out);
+        attempt++;
+        switch (handout_claim(h, book_id, session, user, address, client_time_us, deadline_ns,
+                              &seq, out)) {
+        case CLAIM_WON:
+            handout_book(h, book_id, session, seq, out);
             return;
+        case CLAIM_FAILED:
+            return;
+        case CLAIM_LOST:
+            log_debug("handout", "claim %" PRId64 " lost; trying another book", seq);
         }
-        log_debug("handout", "claim %" PRId64 " for %s lost; trying another book", seq, b->isbn);
     }
-    handout_error(out, BOOK_ERR_BUSY, "%s", "every book tried was taken first; try again");
+    handout_error(out, BOOK_ERR_BUSY, "%s", "no book could be claimed in time; try again");
 }
 
 void handout_restart(struct handout_ctx *h, const char *user, int64_t seen_session,
-                     struct handout_restart *out)
+                     int64_t deadline_ns, struct handout_restart *out)
 {
     memset(out, 0, sizeof *out);
     struct replica_status s;
@@ -145,15 +205,20 @@ void handout_restart(struct handout_ctx *h, const char *user, int64_t seen_sessi
     repl_op op = {.kind = OP_SESSION_OPEN};
     op.repl_op_u.session_open.prev_session = seen_session > 0 ? seen_session : s.session;
     int64_t seq;
-    book_status st;
+    char why[300];
     out->reply.message = out->message;
-    if (handout_append(h, &op, &seq, &st, out->message, sizeof out->message) < 0) {
-        out->reply.status = st;
+    int rc = replclient_append(&h->repl, h->instance, &op, &seq, why, sizeof why);
+    if (rc < 0) {
+        out->reply.status = rc == -1 ? BOOK_ERR_REPLICATION : BOOK_ERR_INTERNAL;
+        snprintf(out->message, sizeof out->message, rc == -1 ? "replication unavailable, try again (%s)"
+                                                             : "refused: %s", why);
         return;
     }
-    if (replica_wait(h->replica, seq, HANDOUT_APPLY_TIMEOUT_MS) < 0) {
-        out->reply.status = BOOK_ERR_DATABASE;
-        snprintf(out->message, sizeof out->message, "the new session could not be applied yet");
+    if (replica_wait(h->replica, seq, handout_left_ms(deadline_ns)) < 0) {
+        struct handout_result tmp;
+        handout_unavailable(h, &tmp);
+        out->reply.status = tmp.reply.status;
+        snprintf(out->message, sizeof out->message, "%s", tmp.message);
         return;
     }
     replica_status(h->replica, &s);

@@ -12,13 +12,16 @@
 #include "replica.h"
 
 #define HANDOUT_MAX_TRIES 32
-#define HANDOUT_APPLY_TIMEOUT_MS 5000
+/* A request is answered within this time of its arrival, well inside the client's
+ * 10 s call timeout, so a late answer never reaches a caller that gave up. */
+#define HANDOUT_DEADLINE_MS 6000
 
 struct handout_ctx {
     struct replica *replica;
     struct clock *clock;
     int instance;
     struct replclient repl;     /* this worker's own */
+    struct bookdb db;           /* this worker's own, only to check the DB answers */
 };
 
 /* Fills rep (strings point into buffers owned by rep's caller via the out parameters). */
@@ -28,7 +31,7 @@ struct handout_result {
 };
 
 void handout_request(struct handout_ctx *h, const char *user, const char *address,
-                     int64_t client_time_us, struct handout_result *out);
+                     int64_t client_time_us, int64_t deadline_ns, struct handout_result *out);
 
 struct handout_restart {
     session_reply reply;
@@ -36,6 +39,6 @@ struct handout_restart {
 };
 
 void handout_restart(struct handout_ctx *h, const char *user, int64_t seen_session,
-                     struct handout_restart *out);
+                     int64_t deadline_ns, struct handout_restart *out);
 
 #endif

@@ -243,7 +243,7 @@ int main(int argc, char **argv)
     static struct app_books books;
     books.db = o.db;
     books.cfg = (struct book_service_config){&books.replica, &clk, (int)o.instance, o.replication,
-                                             o.proc.rpc_timeout_ms, (int)o.workers};
+                                             o.db, o.proc.rpc_timeout_ms, (int)o.workers};
     err_no = pthread_create(&books.thread, NULL, app_books_main, &books);
     if (err_no != 0) {
         log_error("books", "starting the book service: %s", strerror(err_no));

@@ -77,6 +77,7 @@ static void replica_new_session(struct replica *r, int64_t session)
     tdestroy(r->session_users, free);
     r->session_users = NULL;
     r->st.session = session;
+    r->st.session_closed = false;
     r->st.users = 0;
     memset(r->st.by_server, 0, sizeof r->st.by_server);
 }
@@ -172,6 +173,8 @@ static void replica_remember(struct replica *r, const repl_entry *e, const struc
         replica_add_user(r, e->seq, op->repl_op_u.user_seen.name, op->repl_op_u.user_seen.address);
     if (op->kind == OP_SESSION_OPEN && d->applies)
         replica_new_session(r, e->seq);
+    if (op->kind == OP_SESSION_CLOSE && d->applies)
+        r->st.session_closed = true;
     if (op->kind == OP_BOOK_CLAIM) {
         const op_book_claim *c = &op->repl_op_u.book_claim;
         if (d->applies) {
@@ -187,6 +190,10 @@ static void replica_remember(struct replica *r, const repl_entry *e, const struc
         o->seq = e->seq;
         o->won = d->applies;
         o->book_id = d->book_id;
+        o->origin = e->origin;
+        o->server_time_us = c->server_time_us;
+        if (d->applies)
+            r->cat.taken_seq[d->book_id] = e->seq;
     }
     r->st.applied_seq = e->seq;
 }
@@ -234,6 +241,8 @@ static void replica_set_health(struct replica *r, bool db_ok, const char *db_why
     pthread_mutex_unlock(&r->lock);
 }
 
+static int replica_load_state(struct replica *r, char *why, size_t len);
+
 /* One fetch-and-apply pass. Returns the number applied, or -1 after a failure. */
 static int replica_pass(struct replica *r, int wait_ms)
 {
@@ -242,9 +251,26 @@ static int replica_pass(struct replica *r, int wait_ms)
         replica_set_health(r, false, why, r->st.repl_ok, "");
         return -1;
     }
+    if (r->reload) {
+        if (replica_load_state(r, why, sizeof why) < 0) {
+            replica_set_health(r, false, why, r->st.repl_ok, "");
+            return -1;
+        }
+        r->reload = false;
+        log_info("replica", "state reloaded from the books DB at entry %" PRId64, r->st.applied_seq);
+    }
     getquery_reply rep;
     if (replclient_fetch(&r->repl, r->st.applied_seq, REPLICA_BATCH, wait_ms, &rep, why,
                          sizeof why) < 0) {
+        replica_set_health(r, true, "", false, why);
+        return -1;
+    }
+    if (rep.last_seq < r->st.applied_seq) {
+        /* Seqs would be reused: claims could match outcomes of another log. */
+        snprintf(why, sizeof why, "the log ends at %" PRId64 ", before this server's entry %" PRId64
+                 " (was the replication DB reset without the books DBs?)", (int64_t)rep.last_seq,
+                 r->st.applied_seq);
+        replclient_free(&rep);
         replica_set_health(r, true, "", false, why);
         return -1;
     }
@@ -260,6 +286,7 @@ static int replica_pass(struct replica *r, int wait_ms)
         }
         if (replica_apply(r, e, why, sizeof why) < 0) {
             db_ok = false;
+            r->reload = true;
             break;
         }
         applied++;
@@ -301,18 +328,36 @@ static void *replica_main(void *arg)
 
 /* ---- start-up ---- */
 
-static int replica_load(struct replica *r, char *why, size_t len)
+/* Memory from what the books DB holds: its position, session, takers and users.
+ * Called at start-up and after a failed apply: with asynchronous commits the DB may
+ * have lost its last entries (or kept one whose COMMIT reply was lost), so memory
+ * follows the DB and the log is applied again from the DB's position. */
+static int replica_load_state(struct replica *r, char *why, size_t len)
 {
     struct bookdb_state s;
-    if (catalogue_load(&r->cat, r->db.conn, why, len) < 0 || bookdb_state(&r->db, &s, why, len) < 0)
+    if (bookdb_state(&r->db, &s, why, len) < 0)
         return -1;
+    pthread_mutex_lock(&r->lock);
+    tdestroy(r->users, free);
+    r->users = NULL;
     r->st.applied_seq = s.applied_seq;
     replica_new_session(r, s.session);
-    if (bookdb_each_user(&r->db, replica_add_user, r, why, len) < 0 ||
-        (s.session && bookdb_each_request(&r->db, s.session, replica_load_request, r, why, len) < 0))
+    int rc = bookdb_each_user(&r->db, replica_add_user, r, why, len) == 0 &&
+                     (!s.session ||
+                      bookdb_each_request(&r->db, s.session, replica_load_request, r, why, len) == 0)
+                 ? 0
+                 : -1;
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->lock);
+    return rc;
+}
+
+static int replica_load(struct replica *r, char *why, size_t len)
+{
+    if (catalogue_load(&r->cat, r->db.conn, why, len) < 0)
         return -1;
     r->st.books_total = (int)r->cat.count;
-    return 0;
+    return replica_load_state(r, why, len);
 }
 
 static int replica_catch_up(struct replica *r, bool (*stopping)(void), char *why, size_t len)
@@ -420,6 +465,18 @@ int replica_claim_outcome(struct replica *r, int64_t seq, int *book_id)
     *book_id = o->book_id;
     pthread_mutex_unlock(&r->lock);
     return rc;
+}
+
+int64_t replica_taker(struct replica *r, int book_id, int origin, int64_t server_time_us)
+{
+    pthread_mutex_lock(&r->lock);
+    int64_t seq = book_id >= 1 && (size_t)book_id <= r->cat.count && r->cat.taken[book_id]
+                      ? r->cat.taken_seq[book_id]
+                      : 0;
+    const struct replica_outcome *o = &r->outcome[seq % REPLICA_OUTCOMES];
+    bool ours = seq > 0 && o->seq == seq && o->origin == origin && o->server_time_us == server_time_us;
+    pthread_mutex_unlock(&r->lock);
+    return ours ? seq : 0;
 }
 
 int replica_reserve(struct replica *r, int64_t *session)

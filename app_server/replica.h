@@ -22,6 +22,8 @@ struct replica_outcome {
     int64_t seq;
     bool won;
     int book_id;
+    int origin;
+    int64_t server_time_us;
 };
 
 struct replica_status {
@@ -32,6 +34,7 @@ struct replica_status {
     int users;                 /* distinct users served in the session */
     bool db_ok, repl_ok;
     char db_error[256], repl_error[256];
+    bool session_closed;       /* SESSION_CLOSE applied for the current session */
     int last_book_id;          /* last book this server handed out, 0: none yet */
     char last_user[64];
 };
@@ -43,6 +46,7 @@ struct replica {
     int instance;
     pthread_t thread;
     bool started, stop;
+    bool reload;               /* applier only: memory must be rebuilt from the DB */
     pthread_mutex_t lock;      /* everything below, and cat */
     pthread_cond_t cond;       /* an entry was applied, or stop */
     struct replica_status st;
@@ -63,6 +67,9 @@ void replica_status(struct replica *r, struct replica_status *out);
 int replica_wait(struct replica *r, int64_t seq, int timeout_ms);
 /* The outcome of claim seq once applied: 1 won (book_id set), 0 lost, -1 unknown. */
 int replica_claim_outcome(struct replica *r, int64_t seq, int *book_id);
+/* The claim that took book_id in the current session: its seq, or 0. When it came from
+ * origin with that server time, it is the claim of the request that made it. */
+int64_t replica_taker(struct replica *r, int book_id, int origin, int64_t server_time_us);
 /* Reserves a random free book of the current session: its id (0: none left). */
 int replica_reserve(struct replica *r, int64_t *session);
 void replica_unreserve(struct replica *r, int book_id);

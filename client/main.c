@@ -8,6 +8,7 @@
 #include "options.h"
 #include "proc.h"
 #include "puller.h"
+#include "replop.h"
 #include "request.h"
 #include "book_rpc.h"
 #include "rpcserver.h"
@@ -29,7 +30,8 @@ enum {
     OPT_REQUEST,
     OPT_COUNT,
     OPT_JSON,
-    OPT_NEW_SESSION
+    OPT_NEW_SESSION,
+    OPT_SEEN_SESSION
 };
 
 static void usage(FILE *f)
@@ -44,7 +46,10 @@ static void usage(FILE *f)
             "  --request               ask for a book and print it on one line\n"
             "  --count K               with --request: ask K times (default 1)\n"
             "  --json                  print books as JSON objects, one per line\n"
-            "  --new-session           ask for a new session (after the last book)\n"
+            "  --new-session           ask for a new session (after the last book); if\n"
+            "                          several ask at once, one new session opens\n"
+            "  --seen-session S        with --new-session: the session you saw end\n"
+            "                          (default: the server's current one)\n"
             "Exit status with --request: 0 every book received, 3 the session ran out of\n"
             "books (a summary is printed), 4 the server refused (e.g. replication\n"
             "unavailable: try again), 1 the server could not be reached, 2 bad usage.\n\n"
@@ -70,6 +75,7 @@ struct client_options {
     long count;
     bool json;
     bool new_session;
+    long seen_session;
 };
 
 static const struct option own_options[] = {
@@ -83,6 +89,7 @@ static const struct option own_options[] = {
     {"count", required_argument, NULL, OPT_COUNT},
     {"json", no_argument, NULL, OPT_JSON},
     {"new-session", no_argument, NULL, OPT_NEW_SESSION},
+    {"seen-session", required_argument, NULL, OPT_SEEN_SESSION},
     {NULL, 0, NULL, 0},
 };
 
@@ -123,6 +130,10 @@ static int own_option(int opt, const char *arg, void *ctx)
     case OPT_NEW_SESSION:
         o->new_session = true;
         break;
+    case OPT_SEEN_SESSION:
+        if (options_long("seen-session", arg, 1, 0x7fffffffffffffffL, &o->seen_session) < 0)
+            return -1;
+        break;
     case OPT_CLOCK_PROGRAM:
         if (options_long("clock-program", arg, 0x40000000L, 0x5fffffffL, &o->clock_program) < 0)
             return -1;
@@ -149,7 +160,8 @@ static int client_books(const struct client_options *o, struct clock *clk)
     pthread_t loop;
     bool looping = o->clock_program && pthread_create(&loop, NULL, client_loop, NULL) == 0;
     struct request_options ro = {o->server, BOOK_PROG + (unsigned long)o->instance, o->name,
-                                 o->count, o->json, o->new_session, o->proc.rpc_timeout_ms};
+                                 o->count, o->json, o->new_session, o->seen_session,
+                                 o->proc.rpc_timeout_ms};
     int rc;
     if (o->new_session)
         rc = request_new_session(&ro, clk);
@@ -174,6 +186,11 @@ int main(int argc, char **argv)
         return rc;
     if (!o.name)
         o.name = getenv("USER") && *getenv("USER") ? getenv("USER") : "guest";
+    if (!replop_name_valid(o.name)) {
+        fprintf(stderr, "client: --name: 1 to %d bytes of UTF-8 text without control characters\n",
+                BOOK_NAME_MAX - 1);
+        return REQUEST_EXIT_USAGE;
+    }
     bool books = o.request || o.new_session || isatty(STDIN_FILENO);
     /* A person at a terminal wants books on stdout, not the clock's diary on stderr. */
     if (books && !o.proc.log_level_given)

@@ -170,7 +170,13 @@ int request_new_session(const struct request_options *o, struct clock *clk)
     CLIENT *c = request_connect(o);
     if (!c)
         return REQUEST_EXIT_FAILED;
-    int rc = request_restart(o, c, 0);
+    /* Name the session to replace, so that several asking at once open one session. */
+    int64_t seen = o->seen_session;
+    status_reply st;
+    memset(&st, 0, sizeof st);
+    if (seen == 0 && status_1(NULL, &st, c) == RPC_SUCCESS)
+        seen = st.session;
+    int rc = request_restart(o, c, seen);
     clnt_destroy(c);
     return rc;
 }

@@ -24,6 +24,7 @@ struct request_options {
     long count;
     bool json;
     bool new_session;
+    long seen_session;              /* 0: the server's current session */
     int timeout_ms;
 };
 

@@ -79,6 +79,17 @@ int replclient_fetch(struct replclient *rc, int64_t after, int max, int wait_ms,
     return 0;
 }
 
+int replclient_last_seq(struct replclient *rc, int64_t *last, char *why, size_t len)
+{
+    getquery_reply rep;
+    /* Nothing lies after INT64_MAX: the reply comes at once with last_seq only. */
+    if (replclient_fetch(rc, INT64_MAX, 1, 0, &rep, why, len) < 0)
+        return -1;
+    *last = rep.last_seq;
+    replclient_free(&rep);
+    return 0;
+}
+
 void replclient_free(getquery_reply *rep)
 {
     xdr_free((xdrproc_t)xdr_getquery_reply, (char *)rep);

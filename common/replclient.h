@@ -25,5 +25,7 @@ int replclient_append(struct replclient *rc, int origin, const repl_op *op, int6
 int replclient_fetch(struct replclient *rc, int64_t after, int max, int wait_ms,
                      getquery_reply *rep, char *why, size_t len);
 void replclient_free(getquery_reply *rep);
+/* The log's newest sequence number: 0, or -1 with why. */
+int replclient_last_seq(struct replclient *rc, int64_t *last, char *why, size_t len);
 
 #endif

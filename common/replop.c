@@ -34,14 +34,35 @@ bool replop_isbn_valid(const char *isbn)
     return sum % 10 == 0;
 }
 
+/* Length of the UTF-8 sequence at p (1..4), or 0 if it is not valid UTF-8: the
+ * databases are UTF-8 and would refuse the name, failing a whole group commit. */
+static size_t replop_utf8_len(const unsigned char *p)
+{
+    if (p[0] < 0x80)
+        return 1;
+    size_t n = (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3 : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
+    if (n == 0 || (n == 2 && p[0] < 0xc2) || (n == 4 && p[0] > 0xf4))
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    if ((n == 3 && p[0] == 0xe0 && p[1] < 0xa0) || (n == 3 && p[0] == 0xed && p[1] > 0x9f) ||
+        (n == 4 && p[0] == 0xf0 && p[1] < 0x90) || (n == 4 && p[0] == 0xf4 && p[1] > 0x8f))
+        return 0; /* overlong forms and surrogates */
+    return n;
+}
+
 bool replop_name_valid(const char *name)
 {
     size_t n = name ? strlen(name) : 0;
     if (n == 0 || n >= REPL_NAME_MAX)
         return false;
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-        if (*p < 0x20 || *p == 0x7f)
+    for (const unsigned char *p = (const unsigned char *)name; *p;) {
+        size_t k = replop_utf8_len(p);
+        if (k == 0 || *p < 0x20 || *p == 0x7f)
             return false;
+        p += k;
+    }
     return true;
 }
 
@@ -62,7 +83,7 @@ const char *replop_check(const repl_op *op, char *why, size_t len)
     case OP_USER_SEEN: {
         const op_user_seen *u = &op->repl_op_u.user_seen;
         if (!replop_name_valid(u->name))
-            snprintf(why, len, "USER_SEEN: user name must be 1 to %d printable bytes", REPL_NAME_MAX - 1);
+            snprintf(why, len, "USER_SEEN: user name must be 1 to %d bytes of UTF-8 text", REPL_NAME_MAX - 1);
         else if (!replop_address_valid(u->address))
             snprintf(why, len, "USER_SEEN: '%s' is not a numeric address", u->address);
         else
@@ -82,7 +103,7 @@ const char *replop_check(const repl_op *op, char *why, size_t len)
         else if (!replop_isbn_valid(c->isbn))
             snprintf(why, len, "BOOK_CLAIM: '%s' is not a valid ISBN-13", c->isbn);
         else if (!replop_name_valid(c->user))
-            snprintf(why, len, "BOOK_CLAIM: user name must be 1 to %d printable bytes", REPL_NAME_MAX - 1);
+            snprintf(why, len, "BOOK_CLAIM: user name must be 1 to %d bytes of UTF-8 text", REPL_NAME_MAX - 1);
         else if (!replop_address_valid(c->address))
             snprintf(why, len, "BOOK_CLAIM: '%s' is not a numeric address", c->address);
         else if (c->client_time_us != -1 && !replop_time_valid(c->client_time_us))

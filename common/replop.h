@@ -14,7 +14,7 @@ const char *replop_check(const repl_op *op, char *why, size_t len);
 const char *replop_kind_name(repl_kind kind);
 /* 13 digits with a valid ISBN-13 check digit. */
 bool replop_isbn_valid(const char *isbn);
-/* 1..63 bytes, printable, no control characters. */
+/* 1..63 bytes of valid UTF-8 without control characters. */
 bool replop_name_valid(const char *name);
 
 /* The operation as XDR bytes: returns the length, or -1 if it does not fit in len. */

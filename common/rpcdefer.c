@@ -4,12 +4,14 @@
 #include "rpcserver.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 struct rpcdefer {
-    SVCXPRT *xprt;          /* NULL once dead */
+    SVCXPRT *xprt;          /* NULL once dead (loop thread only) */
+    atomic_bool gone;       /* the same, for other threads */
     struct rpcdefer *next;
 };
 
@@ -31,8 +33,10 @@ static struct rpcdefer_job *rpcdefer_head, *rpcdefer_tail;
 static void rpcdefer_kill(SVCXPRT *x)
 {
     for (struct rpcdefer *d = rpcdefer_held; d; d = d->next)
-        if (d->xprt == x)
+        if (d->xprt == x) {
             d->xprt = NULL;
+            atomic_store(&d->gone, true);
+        }
 }
 
 /* Connection transports are destroyed by libtirpc when the peer closes: the held calls
@@ -81,6 +85,11 @@ struct rpcdefer *rpcdefer_hold(SVCXPRT *x)
 bool rpcdefer_alive(const struct rpcdefer *d)
 {
     return d->xprt != NULL;
+}
+
+bool rpcdefer_gone(struct rpcdefer *d)
+{
+    return atomic_load(&d->gone);
 }
 
 void rpcdefer_drop(struct rpcdefer *d)

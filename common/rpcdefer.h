@@ -23,6 +23,8 @@ struct rpcdefer *rpcdefer_hold(SVCXPRT *x);
 void rpcdefer_reply(struct rpcdefer *d, xdrproc_t xres, void *res);
 /* Loop thread only: false once the caller has gone or moved on. */
 bool rpcdefer_alive(const struct rpcdefer *d);
+/* Any thread: true once the caller has gone or moved on (no reply will reach it). */
+bool rpcdefer_gone(struct rpcdefer *d);
 /* Loop thread only: frees d without replying. */
 void rpcdefer_drop(struct rpcdefer *d);
 

@@ -124,3 +124,140 @@ finish() {
     exit "$rc"
 }
 trap finish EXIT
+
+# ---- Helpers of the book tests (test/system/books_*.sh) -------------------------------
+bookctl() { "$TOOLS/bookctl" "$@"; }
+
+# bsql N QUERY: a query on books N; rsql QUERY: on the replication DB.
+bsql() { DB=books$1 sql "$2"; }
+rsql() { DB=replication sql "$1"; }
+
+log_max_seq() { rsql "SELECT coalesce(max(seq), 0) FROM log"; }
+
+# A field of app server N's STATUS (session, books_left, applied_seq, database_ok ...).
+book_status() { field "$2" "$(bookctl status --instance "$1")"; }
+
+# True when app server N (STATUS, over RPC) and its books DB have applied the whole log.
+caught_up() {
+    local want got
+    want=$(log_max_seq)
+    got=$(book_status "$1" applied_seq) || return 1
+    [[ $got == "$want" ]] && [[ $(bsql "$1" "SELECT applied_seq FROM replica_state") == "$want" ]]
+}
+wait_caught_up() {
+    wait_until "app server 1 applying the whole log" "${1:-30}" caught_up 1
+    wait_until "app server 2 applying the whole log" "${1:-30}" caught_up 2
+}
+
+# books_dump N DIR: sorted dumps of book, library_user, session and request of books N
+# into DIR/booksN.TABLE (replica_state is the server's own and left out).
+books_dump() {
+    local t
+    for t in book library_user session request; do
+        bsql "$1" "COPY (SELECT * FROM $t ORDER BY id) TO STDOUT" >"$2/books$1.$t"
+    done
+}
+
+# books_same WHAT: both books DBs dumped and compared table by table; fails the test on
+# any difference, else passes with the row counts.
+books_same() {
+    local d=$TEST_TMP/dump.$RANDOM t counts=""
+    mkdir -p "$d"
+    books_dump 1 "$d"
+    books_dump 2 "$d"
+    for t in book library_user session request; do
+        cmp -s "$d/books1.$t" "$d/books2.$t" ||
+            fail "$1: table $t differs between books1 and books2: $(diff "$d/books1.$t" "$d/books2.$t" | head -5 | cut -c1-200)"
+        counts+=" $t=$(wc -l <"$d/books1.$t")"
+    done
+    pass "$1: books1 and books2 identical row for row (${counts# })"
+}
+
+# No book twice in a session, in either DB (the unique constraint is checked as data too).
+books_no_duplicates() {
+    local n dup
+    for n in 1 2; do
+        dup=$(bsql "$n" "SELECT count(*) FROM (SELECT 1 FROM request GROUP BY session_id, isbn
+                          HAVING count(*) > 1) d")
+        ((dup == 0)) || fail "$1: books$n holds $dup books handed out twice in a session"
+    done
+}
+
+# The books a client printed with --json, one "request<TAB>session<TAB>isbn<TAB>server"
+# line each, sorted (files given as arguments).
+printed_books() {
+    cat "$@" | sed -n 's/^{"isbn":"\([0-9]*\)".*,"session":\([0-9]*\),"request":\([0-9]*\),"server":\([0-9]*\),.*/\3\t\2\t\1\t\4/p' |
+        sort
+}
+db_books() {
+    bsql "$1" "COPY (SELECT id, session_id, isbn, server FROM request) TO STDOUT" | sort
+}
+
+# printed_in_dbs WHAT FILE...: every book the clients printed is a request row with the
+# same id, session, ISBN and server in both books DBs (and, with LOG=1, a BOOK_CLAIM of
+# the log with that seq, session and ISBN). Sets PRINTED_TOTAL.
+printed_in_dbs() {
+    local what=$1 n missing total
+    shift
+    printed_books "$@" >"$TEST_TMP/printed.tsv"
+    total=$(wc -l <"$TEST_TMP/printed.tsv")
+    for n in 1 2; do
+        db_books "$n" >"$TEST_TMP/db$n.tsv"
+        missing=$(comm -23 "$TEST_TMP/printed.tsv" "$TEST_TMP/db$n.tsv" | wc -l)
+        ((missing == 0)) || fail "$what: $missing of $total printed books not in books$n, e.g. $(comm -23 "$TEST_TMP/printed.tsv" "$TEST_TMP/db$n.tsv" | head -3 | tr '\t\n' ' ;')"
+    done
+    if [[ ${LOG:-0} == 1 ]]; then
+        rsql "COPY (SELECT seq, session, isbn FROM log WHERE kind = 'BOOK_CLAIM') TO STDOUT" |
+            sort >"$TEST_TMP/log.tsv"
+        missing=$(cut -f1-3 "$TEST_TMP/printed.tsv" | sort | comm -23 - "$TEST_TMP/log.tsv" | wc -l)
+        ((missing == 0)) || fail "$what: $missing of $total printed books have no BOOK_CLAIM in the log"
+    fi
+    PRINTED_TOTAL=$total
+}
+
+# books_client_loop INSTANCE NAME COUNT OUT: asks app server INSTANCE for books with
+# `client --request --count COUNT --json` again and again until SESSION_OVER (exit 3).
+# Books and summaries go to OUT, stderr to OUT.log, one exit status a line to OUT.rc.
+# Exit 1 (unreachable) and 4 (refused) are retried after a pause (a back-off, not a
+# readiness check). Gives up with status 9 after BOOKS_LOOP_TIMEOUT seconds (default 120).
+books_client_loop() {
+    local inst=$1 name=$2 count=$3 out=$4 rc
+    local deadline=$((SECONDS + ${BOOKS_LOOP_TIMEOUT:-120}))
+    while ((SECONDS < deadline)); do
+        if "$BIN_DIR/client" --headless --instance "$inst" --name "$name" --request \
+            --count "$count" --json >>"$out" 2>>"$out.log" </dev/null; then
+            rc=0
+        else
+            rc=$?
+        fi
+        echo "$rc" >>"$out.rc"
+        case $rc in
+        0) ;;
+        3) return 0 ;;
+        1 | 4) sleep 0.05 ;;
+        *) return "$rc" ;;
+        esac
+    done
+    return 9
+}
+
+# Exit statuses the loops saw, "status:count ..." over the given .rc files.
+rc_counts() { cat "$@" 2>/dev/null | sort -n | uniq -c | awk '{printf "%s%s:%s", (NR > 1 ? " " : ""), $2, $1}'; }
+
+# A sanitizer report in what the clients and tools of this test wrote fails it.
+no_sanitizer_reports() {
+    if grep -lE 'AddressSanitizer|LeakSanitizer|runtime error' "$TEST_TMP"/*.log 2>/dev/null; then
+        fail "sanitizer report in the client logs above"
+    fi
+}
+# fail_later MESSAGE: a failed check after which the rest of the test still means
+# something: reported at once, and the test fails at its end (failed_later_checks).
+FAILED_LATER=()
+fail_later() {
+    printf '[%s] FAIL: %s\n' "$TEST_NAME" "$*" >&2
+    FAILED_LATER+=("$*")
+}
+failed_later_checks() {
+    ((${#FAILED_LATER[@]} == 0)) || fail "${#FAILED_LATER[@]} check(s) failed above"
+}
+# ---- end of the book tests' helpers ---------------------------------------------------

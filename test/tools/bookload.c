@@ -1,0 +1,639 @@
+/* bookload: the books benchmark's load generator (test/bench/books.sh).
+ *
+ *   bookload --servers 1,2 --clients C --seconds S --catalogue-size N [--host H]
+ *            [--timeout-ms MS] [--lag-interval-ms MS] [--no-lag]
+ *   bookload --null-rpc S [--servers 1] [--clients C] [--host H]
+ *
+ * Load: C threads, each with its own TCP CLIENT to BOOK_PROG + instance (thread i on
+ * server i mod the number of servers), loop REQUEST_BOOK as user load-NN for S seconds,
+ * timing every call on CLOCK_MONOTONIC. On SESSION_OVER the first thread to see a session
+ * end calls RESTART_SESSION with that session; the others wait for that restart to finish
+ * and retry, so the load never stops. Other replies are counted by status; an RPC failure
+ * (timeout, connection lost) is counted and the thread reconnects.
+ * Beside them a lag sampler polls STATUS on every server back to back, at most every
+ * --lag-interval-ms (0.5), and notes for each applied_seq the moment (middle of the STATUS
+ * call) it was first seen on each server. The replication lag of an entry is |first seen
+ * on the second server - first seen on the first|: its resolution is the sampling
+ * interval (a full pass over the servers under load), printed as lag_interval_ms. Once
+ * the load stops, the sampler goes on (up to 10 s) until every server has applied the
+ * last entry, so that the entries of the last calls are measured too.
+ * Before the run, STATUS must report --catalogue-size books on every server.
+ *
+ * Null RPC (--null-rpc S): C threads (default 1) call NULLPROC of BOOK on the first server
+ * in a loop for S seconds: the cost of a bare RPC round trip on this machine.
+ *
+ * Output: key=value lines on stdout (percentiles by nearest rank over the calls that ended
+ * within the S seconds; requests counts BOOK_OK replies only). Exit status: 0 done,
+ * 1 cannot connect or the catalogue size differs, 2 usage. */
+#include "book_rpc.h"
+#include "clock.h"
+#include "rpcclient.h"
+#include "rpcserver.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define BL_MAX_SERVERS 8
+#define BL_MAX_CLIENTS 1024
+#define BL_NSTATUS 7 /* BOOK_OK .. BOOK_ERR_INTERNAL */
+#define BL_DRAIN_NS (10 * 1000000000LL)
+
+struct bl_args {
+    const char *host;
+    int servers[BL_MAX_SERVERS];
+    int nservers;
+    long clients, seconds, catalogue, null_seconds, timeout_ms;
+    double lag_interval_ms;
+    bool clients_given, no_lag;
+};
+
+/* A growable array of int64 samples. */
+struct bl_vec {
+    int64_t *v;
+    size_t n, cap;
+};
+
+static int bl_push(struct bl_vec *s, int64_t x)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 4096;
+        int64_t *v = realloc(s->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        s->v = v;
+        s->cap = cap;
+    }
+    s->v[s->n++] = x;
+    return 0;
+}
+
+struct bl_worker {
+    pthread_t thread;
+    int index, instance;
+    struct bl_vec lat_ns;          /* BOOK_OK calls */
+    long status_count[BL_NSTATUS]; /* replies by status (BOOK_OK included) */
+    long rpc_failures, restarts, restarts_new, restart_failures, reconnects;
+    char last_error[256];
+};
+
+static struct bl_args bl;
+static int64_t bl_start_ns;
+static _Atomic int64_t bl_end_ns; /* set once every thread is connected */
+static atomic_bool bl_stop;      /* the load stops */
+static atomic_bool bl_lag_drain; /* the load has stopped: the sampler ends once caught up */
+static pthread_barrier_t bl_barrier;
+
+/* Restarts: one per ended session. */
+static pthread_mutex_t bl_restart_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t bl_restart_cond = PTHREAD_COND_INITIALIZER;
+static int64_t bl_restart_session; /* the last ended session a restart was claimed for */
+static bool bl_restart_running;
+
+static const char *const bl_status_key[BL_NSTATUS] = {
+    "ok", "session_over", "err_badarg", "err_replication", "err_database", "err_busy",
+    "err_internal"};
+
+static int usage(void)
+{
+    fprintf(stderr,
+            "usage: bookload --servers 1,2 --clients C --seconds S --catalogue-size N [--host H]\n"
+            "                [--timeout-ms MS] [--lag-interval-ms MS] [--no-lag]\n"
+            "       bookload --null-rpc S [--servers N] [--clients C] [--host H]\n");
+    return 2;
+}
+
+static int64_t bl_now(void)
+{
+    return clock_mono_ns();
+}
+
+static void bl_sleep_ns(int64_t ns)
+{
+    struct timespec ts = {(time_t)(ns / 1000000000), (long)(ns % 1000000000)};
+    nanosleep(&ts, NULL);
+}
+
+static CLIENT *bl_connect(int instance, char *err, size_t len)
+{
+    return rpcclient_create(bl.host, BOOK_PROG + (unsigned long)instance, BOOK_V1, "tcp",
+                            (int)bl.timeout_ms, err, len);
+}
+
+static int cmp64(const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* Nearest rank on a sorted array; 0 if empty. */
+static int64_t pct(const struct bl_vec *s, double q)
+{
+    if (s->n == 0)
+        return 0;
+    long i = (long)ceil(q * (double)s->n) - 1;
+    return s->v[i < 0 ? 0 : ((size_t)i >= s->n ? (long)s->n - 1 : i)];
+}
+
+static double ms(int64_t ns)
+{
+    return (double)ns / 1e6;
+}
+
+/* ---- the load ---- */
+
+/* Called with the session that ended: restarts it once, or waits for whoever does.
+ * Returns false if the connection must not be used again (the call failed). */
+static bool bl_session_over(struct bl_worker *w, CLIENT *c, int64_t session, const char *user)
+{
+    pthread_mutex_lock(&bl_restart_lock);
+    if (session > bl_restart_session) {
+        int64_t before = bl_restart_session;
+        bl_restart_session = session;
+        bl_restart_running = true;
+        pthread_mutex_unlock(&bl_restart_lock);
+        restart_args a = {(char *)user, session};
+        session_reply rep;
+        memset(&rep, 0, sizeof rep);
+        enum clnt_stat st = restart_session_1(&a, &rep, c);
+        bool ok = st == RPC_SUCCESS && rep.status == BOOK_OK;
+        if (ok) {
+            w->restarts++;
+            if (rep.session > session)
+                w->restarts_new++;
+        } else {
+            w->restart_failures++;
+            snprintf(w->last_error, sizeof w->last_error, "RESTART_SESSION: %s",
+                     st != RPC_SUCCESS ? clnt_sperrno(st) : rep.message ? rep.message : "?");
+        }
+        if (st == RPC_SUCCESS)
+            xdr_free((xdrproc_t)xdr_session_reply, (char *)&rep);
+        pthread_mutex_lock(&bl_restart_lock);
+        if (!ok && bl_restart_session == session)
+            bl_restart_session = before; /* let the next one try */
+        bl_restart_running = false;
+        pthread_cond_broadcast(&bl_restart_cond);
+        pthread_mutex_unlock(&bl_restart_lock);
+        if (st != RPC_SUCCESS)
+            bl_sleep_ns(10 * 1000000);
+        return st == RPC_SUCCESS;
+    }
+    /* Someone restarts (or restarted) this session: wait for it, then retry. */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 1;
+    while (bl_restart_running && !atomic_load(&bl_stop))
+        if (pthread_cond_timedwait(&bl_restart_cond, &bl_restart_lock, &until) == ETIMEDOUT)
+            break;
+    pthread_mutex_unlock(&bl_restart_lock);
+    /* The new session may not be applied on this server yet: a short pause, not a spin
+     * (every SESSION_OVER reply costs the server a log append). */
+    bl_sleep_ns(200 * 1000);
+    return true;
+}
+
+static void *bl_load_thread(void *arg)
+{
+    struct bl_worker *w = arg;
+    char user[BOOK_NAME_MAX], err[300];
+    snprintf(user, sizeof user, "load-%02d", w->index);
+    CLIENT *c = bl_connect(w->instance, err, sizeof err);
+    if (!c)
+        snprintf(w->last_error, sizeof w->last_error, "%s", err);
+    pthread_barrier_wait(&bl_barrier);
+    while (!atomic_load(&bl_stop)) {
+        if (!c) {
+            bl_sleep_ns(10 * 1000000);
+            if (!(c = bl_connect(w->instance, err, sizeof err))) {
+                snprintf(w->last_error, sizeof w->last_error, "%s", err);
+                continue;
+            }
+            w->reconnects++;
+        }
+        book_request a = {user, -1};
+        book_reply rep;
+        memset(&rep, 0, sizeof rep);
+        int64_t t0 = bl_now();
+        enum clnt_stat st = request_book_1(&a, &rep, c);
+        int64_t t1 = bl_now();
+        if (t1 > atomic_load(&bl_end_ns))
+            break; /* ended after the window: not counted */
+        if (st != RPC_SUCCESS) {
+            w->rpc_failures++;
+            rpcclient_error(c, st, "REQUEST_BOOK", w->last_error, sizeof w->last_error);
+            clnt_destroy(c); /* a late reply must not be taken for the next call's */
+            c = NULL;
+            continue;
+        }
+        if (rep.status >= 0 && rep.status < BL_NSTATUS)
+            w->status_count[rep.status]++;
+        if (rep.status == BOOK_OK) {
+            bl_push(&w->lat_ns, t1 - t0);
+        } else if (rep.status == BOOK_SESSION_OVER) {
+            int64_t s = rep.book_reply_u.summary.session;
+            xdr_free((xdrproc_t)xdr_book_reply, (char *)&rep);
+            if (!bl_session_over(w, c, s, user)) {
+                clnt_destroy(c); /* a late reply must not be taken for the next call's */
+                c = NULL;
+            }
+            continue;
+        } else {
+            snprintf(w->last_error, sizeof w->last_error, "REQUEST_BOOK: status %d: %s",
+                     rep.status, rep.book_reply_u.message ? rep.book_reply_u.message : "");
+            if (rep.status == BOOK_ERR_BUSY || rep.status == BOOK_ERR_REPLICATION ||
+                rep.status == BOOK_ERR_DATABASE)
+                bl_sleep_ns(1000000);
+        }
+        xdr_free((xdrproc_t)xdr_book_reply, (char *)&rep);
+    }
+    if (c)
+        clnt_destroy(c);
+    return NULL;
+}
+
+/* ---- the lag sampler ---- */
+
+struct bl_lag {
+    pthread_t thread;
+    CLIENT *c[BL_MAX_SERVERS];
+    int64_t base_seq[BL_MAX_SERVERS]; /* applied before the sampler's first pass */
+    int64_t last_seq[BL_MAX_SERVERS];
+    struct bl_vec first_seen[BL_MAX_SERVERS]; /* index: seq - base_seq[0] - 1 */
+    int64_t base;
+    long passes, failures;
+    int64_t first_pass_ns, last_pass_ns;
+    char last_error[256];
+};
+
+static struct bl_lag lag;
+
+/* first_seen[s].v[k] is when seq base + 1 + k was first seen on server s. */
+static void bl_lag_note(int s, int64_t seq, int64_t at)
+{
+    struct bl_vec *v = &lag.first_seen[s];
+    if (seq <= lag.base)
+        return;
+    while ((int64_t)v->n < seq - lag.base)
+        if (bl_push(v, at) < 0)
+            return;
+}
+
+static int bl_status(int s, status_reply *rep, int64_t *mid)
+{
+    memset(rep, 0, sizeof *rep);
+    int64_t t0 = bl_now();
+    enum clnt_stat st = status_1(NULL, rep, lag.c[s]);
+    int64_t t1 = bl_now();
+    *mid = t0 + (t1 - t0) / 2;
+    if (st != RPC_SUCCESS) {
+        rpcclient_error(lag.c[s], st, "STATUS", lag.last_error, sizeof lag.last_error);
+        return -1;
+    }
+    return 0;
+}
+
+static void *bl_lag_thread(void *arg)
+{
+    (void)arg;
+    int64_t period = (int64_t)(bl.lag_interval_ms * 1e6);
+    int64_t next = bl_now();
+    pthread_barrier_wait(&bl_barrier);
+    int64_t drain_until = 0;
+    for (;;) {
+        if (atomic_load(&bl_lag_drain)) {
+            /* Follow the entries of the last calls until every server has applied them. */
+            int64_t lo = lag.last_seq[0], hi = lo;
+            for (int s = 1; s < bl.nservers; s++) {
+                lo = lag.last_seq[s] < lo ? lag.last_seq[s] : lo;
+                hi = lag.last_seq[s] > hi ? lag.last_seq[s] : hi;
+            }
+            if (!drain_until)
+                drain_until = bl_now() + BL_DRAIN_NS;
+            if (lo == hi || bl_now() > drain_until)
+                break;
+        }
+        bool ok = true;
+        for (int s = 0; s < bl.nservers; s++) {
+            status_reply rep;
+            int64_t mid;
+            if (!lag.c[s] || bl_status(s, &rep, &mid) < 0) {
+                ok = false;
+                lag.failures++;
+                if (lag.c[s])
+                    clnt_destroy(lag.c[s]);
+                char err[300];
+                lag.c[s] = bl_connect(bl.servers[s], err, sizeof err);
+                continue;
+            }
+            if (rep.applied_seq > lag.last_seq[s]) {
+                lag.last_seq[s] = rep.applied_seq;
+                bl_lag_note(s, rep.applied_seq, mid);
+            }
+        }
+        if (ok && !atomic_load(&bl_lag_drain)) { /* the interval under load */
+            int64_t now = bl_now();
+            if (lag.passes++ == 0)
+                lag.first_pass_ns = now;
+            lag.last_pass_ns = now;
+        }
+        next += period;
+        int64_t now = bl_now();
+        if (next > now)
+            bl_sleep_ns(next - now);
+        else
+            next = now;
+    }
+    return NULL;
+}
+
+static int bl_lag_start(char *err, size_t len)
+{
+    for (int s = 0; s < bl.nservers; s++) {
+        if (!(lag.c[s] = bl_connect(bl.servers[s], err, len)))
+            return -1;
+        status_reply rep;
+        int64_t mid;
+        if (bl_status(s, &rep, &mid) < 0) {
+            snprintf(err, len, "%s", lag.last_error);
+            return -1;
+        }
+        if (rep.books_total != bl.catalogue) {
+            snprintf(err, len, "server %d has %d books, not --catalogue-size %ld",
+                     bl.servers[s], rep.books_total, bl.catalogue);
+            return -1;
+        }
+        lag.last_seq[s] = lag.base_seq[s] = rep.applied_seq;
+        if (s == 0 || rep.applied_seq > lag.base)
+            lag.base = rep.applied_seq;
+    }
+    /* Only entries applied after every server's first answer are compared. */
+    for (int s = 0; s < bl.nservers; s++)
+        lag.last_seq[s] = lag.base > lag.last_seq[s] ? lag.base : lag.last_seq[s];
+    return 0;
+}
+
+static void bl_lag_report(void)
+{
+    struct bl_vec lags = {0};
+    size_t n = lag.first_seen[0].n;
+    for (int s = 1; s < bl.nservers; s++)
+        n = lag.first_seen[s].n < n ? lag.first_seen[s].n : n;
+    for (size_t k = 0; bl.nservers > 1 && k < n; k++) {
+        int64_t lo = lag.first_seen[0].v[k], hi = lo;
+        for (int s = 1; s < bl.nservers; s++) {
+            int64_t t = lag.first_seen[s].v[k];
+            lo = t < lo ? t : lo;
+            hi = t > hi ? t : hi;
+        }
+        bl_push(&lags, hi - lo);
+    }
+    qsort(lags.v, lags.n, sizeof *lags.v, cmp64);
+    double interval = lag.passes > 1 ? ms(lag.last_pass_ns - lag.first_pass_ns) /
+                                           (double)(lag.passes - 1)
+                                     : 0;
+    printf("lag_entries=%zu lag_p50_ms=%.3f lag_p99_ms=%.3f lag_max_ms=%.3f "
+           "lag_interval_ms=%.3f lag_polls=%ld lag_poll_failures=%ld\n",
+           lags.n, ms(pct(&lags, 0.5)), ms(pct(&lags, 0.99)),
+           lags.n ? ms(lags.v[lags.n - 1]) : 0.0, interval, lag.passes, lag.failures);
+    printf("# lag: per log entry, |first seen applied on server %d - on server %d| from "
+           "STATUS polls; resolution = the sampling interval lag_interval_ms\n",
+           bl.servers[bl.nservers > 1 ? 1 : 0], bl.servers[0]);
+    if (lag.failures && lag.last_error[0])
+        fprintf(stderr, "bookload: lag sampler: last error: %s\n", lag.last_error);
+    free(lags.v);
+}
+
+static int bl_run_load(void)
+{
+    char err[300];
+    if (!bl.no_lag && bl_lag_start(err, sizeof err) < 0) {
+        fprintf(stderr, "bookload: %s\n", err);
+        return 1;
+    }
+    struct bl_worker *w = calloc((size_t)bl.clients, sizeof *w);
+    if (!w)
+        return 1;
+    pthread_barrier_init(&bl_barrier, NULL, (unsigned)bl.clients + 1 + (bl.no_lag ? 0 : 1));
+    for (long i = 0; i < bl.clients; i++) {
+        w[i].index = (int)i + 1;
+        w[i].instance = bl.servers[i % bl.nservers];
+        pthread_create(&w[i].thread, NULL, bl_load_thread, &w[i]);
+    }
+    if (!bl.no_lag)
+        pthread_create(&lag.thread, NULL, bl_lag_thread, NULL);
+    atomic_store(&bl_end_ns, INT64_MAX);
+    pthread_barrier_wait(&bl_barrier);
+    bl_start_ns = bl_now();
+    atomic_store(&bl_end_ns, bl_start_ns + bl.seconds * 1000000000LL);
+    bl_sleep_ns(atomic_load(&bl_end_ns) - bl_now());
+    atomic_store(&bl_stop, true);
+    pthread_mutex_lock(&bl_restart_lock);
+    pthread_cond_broadcast(&bl_restart_cond);
+    pthread_mutex_unlock(&bl_restart_lock);
+    for (long i = 0; i < bl.clients; i++)
+        pthread_join(w[i].thread, NULL);
+    atomic_store(&bl_lag_drain, true);
+    if (!bl.no_lag)
+        pthread_join(lag.thread, NULL);
+
+    struct bl_vec all = {0};
+    long by_status[BL_NSTATUS] = {0}, rpc_failures = 0, restarts = 0, restarts_new = 0,
+         restart_failures = 0, reconnects = 0, per_server[BL_MAX_SERVERS] = {0};
+    const char *last_error = NULL;
+    for (long i = 0; i < bl.clients; i++) {
+        for (size_t k = 0; k < w[i].lat_ns.n; k++)
+            bl_push(&all, w[i].lat_ns.v[k]);
+        for (int s = 0; s < BL_NSTATUS; s++)
+            by_status[s] += w[i].status_count[s];
+        for (int s = 0; s < bl.nservers; s++)
+            if (bl.servers[s] == w[i].instance)
+                per_server[s] += w[i].status_count[BOOK_OK];
+        rpc_failures += w[i].rpc_failures;
+        restarts += w[i].restarts;
+        restarts_new += w[i].restarts_new;
+        restart_failures += w[i].restart_failures;
+        reconnects += w[i].reconnects;
+        if (w[i].last_error[0])
+            last_error = w[i].last_error;
+    }
+    qsort(all.v, all.n, sizeof *all.v, cmp64);
+    long errors = rpc_failures + restart_failures;
+    for (int s = BOOK_ERR_BADARG; s < BL_NSTATUS; s++)
+        errors += by_status[s];
+    double secs = (double)bl.seconds;
+    printf("requests=%zu rate_per_s=%.1f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f errors=%ld "
+           "restarts=%ld seconds=%ld clients=%ld\n",
+           all.n, (double)all.n / secs, ms(pct(&all, 0.5)), ms(pct(&all, 0.99)),
+           all.n ? ms(all.v[all.n - 1]) : 0.0, errors, restarts, bl.seconds, bl.clients);
+    for (int s = 0; s < bl.nservers; s++)
+        printf("%sserver%d_requests=%ld", s ? " " : "", bl.servers[s], per_server[s]);
+    printf("\n");
+    for (int s = 1; s < BL_NSTATUS; s++)
+        printf("%s=%ld ", bl_status_key[s], by_status[s]);
+    printf("rpc_failures=%ld restart_failures=%ld new_sessions=%ld reconnects=%ld\n",
+           rpc_failures, restart_failures, restarts_new, reconnects);
+    if (!bl.no_lag)
+        bl_lag_report();
+    if (errors && last_error)
+        fprintf(stderr, "bookload: last error: %s\n", last_error);
+    for (long i = 0; i < bl.clients; i++)
+        free(w[i].lat_ns.v);
+    free(w);
+    free(all.v);
+    return 0;
+}
+
+/* ---- null RPC ---- */
+
+static void *bl_null_thread(void *arg)
+{
+    struct bl_worker *w = arg;
+    char err[300];
+    CLIENT *c = bl_connect(w->instance, err, sizeof err);
+    if (!c)
+        snprintf(w->last_error, sizeof w->last_error, "%s", err);
+    pthread_barrier_wait(&bl_barrier);
+    struct timeval tv = {bl.timeout_ms / 1000, (bl.timeout_ms % 1000) * 1000};
+    while (c && !atomic_load(&bl_stop)) {
+        int64_t t0 = bl_now();
+        enum clnt_stat st = clnt_call(c, NULLPROC, (xdrproc_t)rpcserver_xdr_void, NULL,
+                                      (xdrproc_t)rpcserver_xdr_void, NULL, tv);
+        int64_t t1 = bl_now();
+        if (t1 > atomic_load(&bl_end_ns))
+            break;
+        if (st != RPC_SUCCESS) {
+            w->rpc_failures++;
+            rpcclient_error(c, st, "NULLPROC", w->last_error, sizeof w->last_error);
+            clnt_destroy(c);
+            c = bl_connect(w->instance, err, sizeof err);
+            continue;
+        }
+        bl_push(&w->lat_ns, t1 - t0);
+    }
+    if (c)
+        clnt_destroy(c);
+    return NULL;
+}
+
+static int bl_run_null(void)
+{
+    struct bl_worker *w = calloc((size_t)bl.clients, sizeof *w);
+    if (!w)
+        return 1;
+    pthread_barrier_init(&bl_barrier, NULL, (unsigned)bl.clients + 1);
+    atomic_store(&bl_end_ns, INT64_MAX);
+    for (long i = 0; i < bl.clients; i++) {
+        w[i].index = (int)i + 1;
+        w[i].instance = bl.servers[i % bl.nservers];
+        pthread_create(&w[i].thread, NULL, bl_null_thread, &w[i]);
+    }
+    pthread_barrier_wait(&bl_barrier);
+    bl_start_ns = bl_now();
+    atomic_store(&bl_end_ns, bl_start_ns + bl.null_seconds * 1000000000LL);
+    bl_sleep_ns(atomic_load(&bl_end_ns) - bl_now());
+    atomic_store(&bl_stop, true);
+    struct bl_vec all = {0};
+    long failures = 0;
+    const char *last_error = NULL;
+    for (long i = 0; i < bl.clients; i++) {
+        pthread_join(w[i].thread, NULL);
+        for (size_t k = 0; k < w[i].lat_ns.n; k++)
+            bl_push(&all, w[i].lat_ns.v[k]);
+        failures += w[i].rpc_failures;
+        if (w[i].last_error[0])
+            last_error = w[i].last_error;
+    }
+    qsort(all.v, all.n, sizeof *all.v, cmp64);
+    printf("null_calls=%zu null_rate_per_s=%.1f null_p50_ms=%.4f null_p99_ms=%.4f "
+           "null_clients=%ld null_failures=%ld\n",
+           all.n, (double)all.n / (double)bl.null_seconds, ms(pct(&all, 0.5)),
+           ms(pct(&all, 0.99)), bl.clients, failures);
+    if (last_error)
+        fprintf(stderr, "bookload: %s\n", last_error);
+    int rc = all.n == 0 ? 1 : 0;
+    for (long i = 0; i < bl.clients; i++)
+        free(w[i].lat_ns.v);
+    free(w);
+    free(all.v);
+    return rc;
+}
+
+static int parse_servers(const char *s)
+{
+    bl.nservers = 0;
+    char *copy = strdup(s), *save = NULL;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        char *end;
+        long n = strtol(t, &end, 10);
+        if (*end || n < 1 || n > 255 || bl.nservers == BL_MAX_SERVERS) {
+            free(copy);
+            return -1;
+        }
+        bl.servers[bl.nservers++] = (int)n;
+    }
+    free(copy);
+    return bl.nservers > 0 ? 0 : -1;
+}
+
+static bool parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || end == s || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+int main(int argc, char **argv)
+{
+    bl = (struct bl_args){.host = "localhost", .servers = {1, 2}, .nservers = 2, .clients = 32,
+                          .seconds = 0, .catalogue = -1, .timeout_ms = 10000,
+                          .lag_interval_ms = 0.5};
+    static const struct option opts[] = {
+        {"servers", 1, NULL, 's'}, {"clients", 1, NULL, 'c'}, {"seconds", 1, NULL, 'S'},
+        {"catalogue-size", 1, NULL, 'n'}, {"host", 1, NULL, 'H'}, {"null-rpc", 1, NULL, 'N'},
+        {"timeout-ms", 1, NULL, 't'}, {"lag-interval-ms", 1, NULL, 'i'},
+        {"no-lag", 0, NULL, 'L'}, {"help", 0, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        bool ok = true;
+        switch (opt) {
+        case 's': ok = parse_servers(optarg) == 0; break;
+        case 'c': ok = parse_long(optarg, 1, BL_MAX_CLIENTS, &bl.clients); bl.clients_given = true; break;
+        case 'S': ok = parse_long(optarg, 1, 86400, &bl.seconds); break;
+        case 'n': ok = parse_long(optarg, 1, 1000000, &bl.catalogue); break;
+        case 'H': bl.host = optarg; break;
+        case 'N': ok = parse_long(optarg, 1, 86400, &bl.null_seconds); break;
+        case 't': ok = parse_long(optarg, 1, 600000, &bl.timeout_ms); break;
+        case 'i': {
+            char *end;
+            bl.lag_interval_ms = strtod(optarg, &end);
+            ok = !*end && bl.lag_interval_ms >= 0 && bl.lag_interval_ms <= 1000;
+            break;
+        }
+        case 'L': bl.no_lag = true; break;
+        default: return usage();
+        }
+        if (!ok)
+            return usage();
+    }
+    if (optind != argc)
+        return usage();
+    if (bl.null_seconds) {
+        if (!bl.clients_given)
+            bl.clients = 1;
+        return bl_run_null();
+    }
+    if (bl.seconds < 1 || bl.catalogue < 1)
+        return usage();
+    return bl_run_load();
+}

@@ -281,8 +281,9 @@ static int replica_pass(struct replica *r, int wait_ms)
         if (e->seq != r->st.applied_seq + 1) {
             snprintf(why, sizeof why, "log entry %" PRId64 " came after %" PRId64, e->seq,
                      r->st.applied_seq);
-            db_ok = false;
-            break;
+            replclient_free(&rep);
+            replica_set_health(r, true, "", false, why);
+            return -1;
         }
         if (replica_apply(r, e, why, sizeof why) < 0) {
             db_ok = false;

@@ -12,6 +12,7 @@
 #include <rpc/rpc_com.h>
 #include <rpc/rpcb_clnt.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,8 +194,21 @@ static int rpcserver_catch(int sig)
     return sigaction(sig, &sa, NULL);
 }
 
+/* libtirpc, out of descriptors, frees an idle connection behind our back (without its
+ * destroy operation), which a held call (rpcdefer) could still point to: take every
+ * descriptor the system allows so that does not happen at any sensible load. */
+static void rpcserver_raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
 int rpcserver_init_signals(void)
 {
+    rpcserver_raise_fd_limit();
     if (pipe2(rpcserver_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
         log_error("signals", "pipe: %s", strerror(errno));
         return -1;

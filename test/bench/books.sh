@@ -28,7 +28,10 @@ RUN_DIR=$CLUSTER_DIR/run
 
 tmp=$(mktemp -d)
 export CATALOGUE=$tmp/catalogue.tsv
-pg() { psql -X -q -At -h "$RUN_DIR" -p "$PGPORT" -U postgres "$@"; }
+pg() {
+    PGOPTIONS='--client-min-messages=warning' \
+        psql -X -q -At -h "$RUN_DIR" -p "$PGPORT" -U postgres "$@"
+}
 cleanup() {
     pg -d postgres -c "DROP DATABASE IF EXISTS $SCRATCH_DB" >/dev/null 2>&1 || true
     scripts/cluster stop >/dev/null 2>&1 || true
@@ -70,6 +73,7 @@ pgbench -h "$RUN_DIR" -p "$PGPORT" -U postgres -N -c "$CLIENTS" -j 2 -T "$REF_SE
     "$SCRATCH_DB" >"$out" 2>&1 || die "pgbench failed (see $out)"
 pg -d postgres -c "DROP DATABASE $SCRATCH_DB"
 tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$out" | head -1)
+tps=${tps:+$(printf '%.1f' "$tps")}
 [[ -n $tps ]] || die "no tps in pgbench's output (see $out)"
 
 # ---- the table ----
@@ -92,10 +96,18 @@ for n in 1 2; do
     row "app$n peak RSS (MB)" "${rss[$n]}" "< 50" "$(verdict "${rss[$n]}" "<" 50)"
 done
 row "pgbench -N tps ($CLIENTS clients)" "$tps" "" ""
-row "our rate / pgbench tps" "$(awk -v a="$rate" -v b="$tps" 'BEGIN { printf "%.2f", a / b }')" "" ""
+ratio=$(awk -v a="$rate" -v b="$tps" 'BEGIN { printf "%.2f", a / b }')
+row "our rate / pgbench tps" "$ratio" "" ""
 row "null RPC calls/s (1 client)" "$(get "$null" null_rate_per_s)" "" ""
 row "null RPC p50 (ms)" "$(get "$null" null_p50_ms)" "" ""
+for n in 1 2; do
+    echo "app server $n: $(get "$load" server${n}_requests) requests," \
+        "p50 $(get "$load" server${n}_p50_ms) ms, p99 $(get "$load" server${n}_p99_ms) ms," \
+        "applied $(get "$load" lag_later_on_server$n) log entries after the other server"
+done
 echo "requests $(get "$load" requests), errors $(get "$load" errors)," \
     "session restarts $(get "$load" restarts), SESSION_OVER replies $(get "$load" session_over)," \
     "latency max $(get "$load" max_ms) ms; lag over $(get "$load" lag_entries) log entries," \
-    "max $(get "$load" lag_max_ms) ms, resolution = sampling interval $(get "$load" lag_interval_ms) ms"
+    "max $(get "$load" lag_max_ms) ms," \
+    "resolution = the sampling interval, $(get "$load" lag_interval_ms) ms" \
+    "(STATUS round trip p99 $(get "$load" status_rtt_p99_ms) ms)"

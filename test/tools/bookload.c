@@ -1,7 +1,7 @@
 /* bookload: the books benchmark's load generator (test/bench/books.sh).
  *
  *   bookload --servers 1,2 --clients C --seconds S --catalogue-size N [--host H]
- *            [--timeout-ms MS] [--lag-interval-ms MS] [--no-lag]
+ *            [--timeout-ms MS] [--lag-interval-ms MS] [--no-lag] [--trace PREFIX]
  *   bookload --null-rpc S [--servers 1] [--clients C] [--host H]
  *
  * Load: C threads, each with its own TCP CLIENT to BOOK_PROG + instance (thread i on
@@ -18,13 +18,16 @@
  * the load stops, the sampler goes on (up to 10 s) until every server has applied the
  * last entry, so that the entries of the last calls are measured too.
  * Before the run, STATUS must report --catalogue-size books on every server.
+ * --trace PREFIX writes every call (PREFIX.calls) and every entry's first-seen times
+ * (PREFIX.lag), in ms since the start, for a closer look.
  *
- * Null RPC (--null-rpc S): C threads (default 1) call NULLPROC of BOOK on the first server
- * in a loop for S seconds: the cost of a bare RPC round trip on this machine.
+ * Null RPC (--null-rpc S): C threads (default 1; thread i on server i mod the number of
+ * servers) call NULLPROC of BOOK in a loop for S seconds: the cost of a bare RPC round
+ * trip on this machine.
  *
  * Output: key=value lines on stdout (percentiles by nearest rank over the calls that ended
  * within the S seconds; requests counts BOOK_OK replies only). Exit status: 0 done,
- * 1 cannot connect or the catalogue size differs, 2 usage. */
+ * 1 cannot connect, the catalogue size differs or no call succeeded, 2 usage. */
 #include "book_rpc.h"
 #include "clock.h"
 #include "rpcclient.h"
@@ -47,7 +50,7 @@
 #define BL_DRAIN_NS (10 * 1000000000LL)
 
 struct bl_args {
-    const char *host;
+    const char *host, *trace;
     int servers[BL_MAX_SERVERS];
     int nservers;
     long clients, seconds, catalogue, null_seconds, timeout_ms;
@@ -79,6 +82,7 @@ struct bl_worker {
     pthread_t thread;
     int index, instance;
     struct bl_vec lat_ns;          /* BOOK_OK calls */
+    struct bl_vec end_ns;          /* their ends (--trace only) */
     long status_count[BL_NSTATUS]; /* replies by status (BOOK_OK included) */
     long rpc_failures, restarts, restarts_new, restart_failures, reconnects;
     char last_error[256];
@@ -105,7 +109,7 @@ static int usage(void)
 {
     fprintf(stderr,
             "usage: bookload --servers 1,2 --clients C --seconds S --catalogue-size N [--host H]\n"
-            "                [--timeout-ms MS] [--lag-interval-ms MS] [--no-lag]\n"
+            "                [--timeout-ms MS] [--lag-interval-ms MS] [--no-lag] [--trace PREFIX]\n"
             "       bookload --null-rpc S [--servers N] [--clients C] [--host H]\n");
     return 2;
 }
@@ -223,8 +227,11 @@ static void *bl_load_thread(void *arg)
         int64_t t0 = bl_now();
         enum clnt_stat st = request_book_1(&a, &rep, c);
         int64_t t1 = bl_now();
-        if (t1 > atomic_load(&bl_end_ns))
-            break; /* ended after the window: not counted */
+        if (t1 > atomic_load(&bl_end_ns)) { /* ended after the window: not counted */
+            if (st == RPC_SUCCESS)
+                xdr_free((xdrproc_t)xdr_book_reply, (char *)&rep);
+            break;
+        }
         if (st != RPC_SUCCESS) {
             w->rpc_failures++;
             rpcclient_error(c, st, "REQUEST_BOOK", w->last_error, sizeof w->last_error);
@@ -236,6 +243,8 @@ static void *bl_load_thread(void *arg)
             w->status_count[rep.status]++;
         if (rep.status == BOOK_OK) {
             bl_push(&w->lat_ns, t1 - t0);
+            if (bl.trace)
+                bl_push(&w->end_ns, t1);
         } else if (rep.status == BOOK_SESSION_OVER) {
             int64_t s = rep.book_reply_u.summary.session;
             xdr_free((xdrproc_t)xdr_book_reply, (char *)&rep);
@@ -269,6 +278,7 @@ struct bl_lag {
     int64_t base;
     long passes, failures;
     int64_t first_pass_ns, last_pass_ns;
+    struct bl_vec rtt_ns; /* STATUS round trips under load: the error of "seen at" */
     char last_error[256];
 };
 
@@ -292,6 +302,8 @@ static int bl_status(int s, status_reply *rep, int64_t *mid)
     enum clnt_stat st = status_1(NULL, rep, lag.c[s]);
     int64_t t1 = bl_now();
     *mid = t0 + (t1 - t0) / 2;
+    if (st == RPC_SUCCESS && !atomic_load(&bl_lag_drain))
+        bl_push(&lag.rtt_ns, t1 - t0);
     if (st != RPC_SUCCESS) {
         rpcclient_error(lag.c[s], st, "STATUS", lag.last_error, sizeof lag.last_error);
         return -1;
@@ -382,32 +394,75 @@ static int bl_lag_start(char *err, size_t len)
 static void bl_lag_report(void)
 {
     struct bl_vec lags = {0};
+    long later[BL_MAX_SERVERS] = {0}; /* entries each server applied last */
     size_t n = lag.first_seen[0].n;
     for (int s = 1; s < bl.nservers; s++)
         n = lag.first_seen[s].n < n ? lag.first_seen[s].n : n;
     for (size_t k = 0; bl.nservers > 1 && k < n; k++) {
         int64_t lo = lag.first_seen[0].v[k], hi = lo;
+        int last = 0;
         for (int s = 1; s < bl.nservers; s++) {
             int64_t t = lag.first_seen[s].v[k];
             lo = t < lo ? t : lo;
-            hi = t > hi ? t : hi;
+            if (t > hi) {
+                hi = t;
+                last = s;
+            }
         }
+        if (hi > lo)
+            later[last]++;
         bl_push(&lags, hi - lo);
     }
     qsort(lags.v, lags.n, sizeof *lags.v, cmp64);
     double interval = lag.passes > 1 ? ms(lag.last_pass_ns - lag.first_pass_ns) /
                                            (double)(lag.passes - 1)
                                      : 0;
+    qsort(lag.rtt_ns.v, lag.rtt_ns.n, sizeof *lag.rtt_ns.v, cmp64);
     printf("lag_entries=%zu lag_p50_ms=%.3f lag_p99_ms=%.3f lag_max_ms=%.3f "
-           "lag_interval_ms=%.3f lag_polls=%ld lag_poll_failures=%ld\n",
+           "lag_interval_ms=%.3f lag_polls=%ld lag_poll_failures=%ld "
+           "status_rtt_p50_ms=%.3f status_rtt_p99_ms=%.3f\n",
            lags.n, ms(pct(&lags, 0.5)), ms(pct(&lags, 0.99)),
-           lags.n ? ms(lags.v[lags.n - 1]) : 0.0, interval, lag.passes, lag.failures);
+           lags.n ? ms(lags.v[lags.n - 1]) : 0.0, interval, lag.passes, lag.failures,
+           ms(pct(&lag.rtt_ns, 0.5)), ms(pct(&lag.rtt_ns, 0.99)));
+    for (int s = 0; s < bl.nservers && bl.nservers > 1; s++)
+        printf("%slag_later_on_server%d=%ld", s ? " " : "", bl.servers[s], later[s]);
+    if (bl.nservers > 1)
+        printf("\n");
     printf("# lag: per log entry, |first seen applied on server %d - on server %d| from "
            "STATUS polls; resolution = the sampling interval lag_interval_ms\n",
            bl.servers[bl.nservers > 1 ? 1 : 0], bl.servers[0]);
     if (lag.failures && lag.last_error[0])
         fprintf(stderr, "bookload: lag sampler: last error: %s\n", lag.last_error);
     free(lags.v);
+    free(lag.rtt_ns.v);
+}
+
+/* --trace PREFIX: PREFIX.calls "end_ms server latency_ms" per BOOK_OK call and
+ * PREFIX.lag "seq first_seen_ms..." per entry (ms since the start of the load). */
+static void bl_write_trace(const struct bl_worker *w)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s.calls", bl.trace);
+    FILE *f = fopen(path, "w");
+    for (long i = 0; f && i < bl.clients; i++)
+        for (size_t k = 0; k < w[i].end_ns.n; k++)
+            fprintf(f, "%.3f %d %.3f\n", ms(w[i].end_ns.v[k] - bl_start_ns), w[i].instance,
+                    ms(w[i].lat_ns.v[k]));
+    if (f)
+        fclose(f);
+    snprintf(path, sizeof path, "%s.lag", bl.trace);
+    f = bl.no_lag ? NULL : fopen(path, "w");
+    size_t n = lag.first_seen[0].n;
+    for (int s = 1; s < bl.nservers; s++)
+        n = lag.first_seen[s].n < n ? lag.first_seen[s].n : n;
+    for (size_t k = 0; f && k < n; k++) {
+        fprintf(f, "%" PRId64, lag.base + 1 + (int64_t)k);
+        for (int s = 0; s < bl.nservers; s++)
+            fprintf(f, " %.3f", ms(lag.first_seen[s].v[k] - bl_start_ns));
+        fprintf(f, "\n");
+    }
+    if (f)
+        fclose(f);
 }
 
 static int bl_run_load(void)
@@ -472,8 +527,17 @@ static int bl_run_load(void)
            "restarts=%ld seconds=%ld clients=%ld\n",
            all.n, (double)all.n / secs, ms(pct(&all, 0.5)), ms(pct(&all, 0.99)),
            all.n ? ms(all.v[all.n - 1]) : 0.0, errors, restarts, bl.seconds, bl.clients);
-    for (int s = 0; s < bl.nservers; s++)
-        printf("%sserver%d_requests=%ld", s ? " " : "", bl.servers[s], per_server[s]);
+    for (int s = 0; s < bl.nservers; s++) {
+        struct bl_vec one = {0};
+        for (long i = 0; i < bl.clients; i++)
+            for (size_t k = 0; w[i].instance == bl.servers[s] && k < w[i].lat_ns.n; k++)
+                bl_push(&one, w[i].lat_ns.v[k]);
+        qsort(one.v, one.n, sizeof *one.v, cmp64);
+        printf("%sserver%d_requests=%ld server%d_p50_ms=%.3f server%d_p99_ms=%.3f", s ? " " : "",
+               bl.servers[s], per_server[s], bl.servers[s], ms(pct(&one, 0.5)), bl.servers[s],
+               ms(pct(&one, 0.99)));
+        free(one.v);
+    }
     printf("\n");
     for (int s = 1; s < BL_NSTATUS; s++)
         printf("%s=%ld ", bl_status_key[s], by_status[s]);
@@ -481,13 +545,18 @@ static int bl_run_load(void)
            rpc_failures, restart_failures, restarts_new, reconnects);
     if (!bl.no_lag)
         bl_lag_report();
+    if (bl.trace)
+        bl_write_trace(w);
     if (errors && last_error)
         fprintf(stderr, "bookload: last error: %s\n", last_error);
-    for (long i = 0; i < bl.clients; i++)
+    for (long i = 0; i < bl.clients; i++) {
         free(w[i].lat_ns.v);
+        free(w[i].end_ns.v);
+    }
     free(w);
+    int rc = all.n == 0 ? 1 : 0;
     free(all.v);
-    return 0;
+    return rc;
 }
 
 /* ---- null RPC ---- */
@@ -602,13 +671,17 @@ int main(int argc, char **argv)
         {"servers", 1, NULL, 's'}, {"clients", 1, NULL, 'c'}, {"seconds", 1, NULL, 'S'},
         {"catalogue-size", 1, NULL, 'n'}, {"host", 1, NULL, 'H'}, {"null-rpc", 1, NULL, 'N'},
         {"timeout-ms", 1, NULL, 't'}, {"lag-interval-ms", 1, NULL, 'i'},
-        {"no-lag", 0, NULL, 'L'}, {"help", 0, NULL, 'h'}, {NULL, 0, NULL, 0}};
+        {"no-lag", 0, NULL, 'L'}, {"trace", 1, NULL, 'T'}, {"help", 0, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         bool ok = true;
         switch (opt) {
         case 's': ok = parse_servers(optarg) == 0; break;
-        case 'c': ok = parse_long(optarg, 1, BL_MAX_CLIENTS, &bl.clients); bl.clients_given = true; break;
+        case 'c':
+            ok = parse_long(optarg, 1, BL_MAX_CLIENTS, &bl.clients);
+            bl.clients_given = true;
+            break;
         case 'S': ok = parse_long(optarg, 1, 86400, &bl.seconds); break;
         case 'n': ok = parse_long(optarg, 1, 1000000, &bl.catalogue); break;
         case 'H': bl.host = optarg; break;
@@ -621,6 +694,7 @@ int main(int argc, char **argv)
             break;
         }
         case 'L': bl.no_lag = true; break;
+        case 'T': bl.trace = optarg; break;
         default: return usage();
         }
         if (!ok)

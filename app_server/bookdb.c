@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BOOKDB_TS(n) "'epoch'::timestamptz + $" #n "::bigint * interval '1 microsecond'"
-
 static const struct {
     const char *name, *sql;
     int nparams;
@@ -17,17 +15,8 @@ static const struct {
     {"state", "SELECT applied_seq, coalesce((SELECT max(id) FROM session), 0) FROM replica_state", 0},
     {"requests", "SELECT book_id, server, user_id FROM request WHERE session_id = $1", 1},
     {"users", "SELECT id, name, host(address) FROM library_user", 0},
-    {"advance", "UPDATE replica_state SET applied_seq = $1, applied_at = now() "
-                "WHERE applied_seq = $1::bigint - 1", 1},
-    {"add_user", "INSERT INTO library_user (id, name, address, first_seen) "
-                 "VALUES ($1, $2, $3, " BOOKDB_TS(4) ") ON CONFLICT (name, address) DO NOTHING", 4},
-    {"open_session", "INSERT INTO session (id, previous, opened_at, opened_by) "
-                     "VALUES ($1, nullif($2::bigint, 0), " BOOKDB_TS(3) ", $4)", 4},
-    {"close_session", "UPDATE session SET closed_at = " BOOKDB_TS(2) " "
-                      "WHERE id = $1 AND closed_at IS NULL", 2},
-    {"add_request", "INSERT INTO request (id, session_id, user_id, book_id, isbn, server, "
-                    "client_time, server_time, requested_at) VALUES ($1, $2, $3, $4, $5, $6, "
-                    "$7, $8, " BOOKDB_TS(9) ")", 9},
+    {"apply", "SELECT apply_entry($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
+              "$14, $15)", 15},
     {"cover", "SELECT cover FROM book WHERE id = $1 AND cover IS NOT NULL", 1},
 };
 
@@ -75,17 +64,20 @@ bool bookdb_ready(struct bookdb *db, char *why, size_t len)
 
 bool bookdb_ping(struct bookdb *db, char *why, size_t len)
 {
-    if (!bookdb_ready(db, why, len))
-        return false;
-    PGresult *res = PQexecParams(db->conn, "SELECT 1", 0, NULL, NULL, NULL, NULL, 0);
-    bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
-    PQclear(res);
-    if (!ok) {
+    /* A connection ended by the server fails only when used: then try a new one once. */
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (!bookdb_ready(db, why, len))
+            return false;
+        PGresult *res = PQexecParams(db->conn, "SELECT 1", 0, NULL, NULL, NULL, NULL, 0);
+        bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+        PQclear(res);
+        if (ok)
+            return true;
         char e[300];
         snprintf(why, len, "books DB unavailable: %s", db_error(db->conn, e, sizeof e));
         bookdb_close(db);
     }
-    return ok;
+    return false;
 }
 
 static PGresult *bookdb_run(struct bookdb *db, const char *stmt, int n, const char *const *p,
@@ -160,95 +152,34 @@ int bookdb_each_user(struct bookdb *db,
     return 0;
 }
 
-static int bookdb_simple(struct bookdb *db, const char *sql, char *why, size_t len)
+static const char *bookdb_i64(char *buf, size_t len, int64_t v)
 {
-    PGresult *res = PQexecParams(db->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
-    int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : -1;
-    if (rc < 0) {
-        char e[300];
-        snprintf(why, len, "books DB: %s: %s", sql, db_error(db->conn, e, sizeof e));
-    }
-    PQclear(res);
-    return rc;
+    snprintf(buf, len, "%" PRId64, v);
+    return buf;
 }
 
-int bookdb_begin(struct bookdb *db, char *why, size_t len)
+static const char *bookdb_time(char *buf, size_t len, int64_t us)
 {
-    return bookdb_simple(db, "BEGIN", why, len);
+    if (us < 0)
+        return NULL;
+    clock_format(us, true, buf, len);
+    return buf;
 }
 
-void bookdb_rollback(struct bookdb *db)
+int bookdb_apply(struct bookdb *db, const struct bookdb_entry *e, char *why, size_t len)
 {
-    char why[200];
-    if (db->conn && PQtransactionStatus(db->conn) != PQTRANS_IDLE)
-        bookdb_simple(db, "ROLLBACK", why, sizeof why);
-}
-
-int bookdb_commit(struct bookdb *db, int64_t seq, char *why, size_t len)
-{
-    char s[24];
-    snprintf(s, sizeof s, "%" PRId64, seq);
-    const char *p[1] = {s};
-    PGresult *res = bookdb_run(db, "advance", 1, p, why, len);
-    if (!res)
-        return -1;
-    bool moved = strcmp(PQcmdTuples(res), "1") == 0;
-    PQclear(res);
-    if (!moved) {
-        snprintf(why, len, "books DB: replica_state is not at entry %" PRId64 " - 1", seq);
-        return -1;
-    }
-    return bookdb_simple(db, "COMMIT", why, len);
-}
-
-int bookdb_add_user(struct bookdb *db, int64_t id, const char *name, const char *address,
-                    int64_t at_us, char *why, size_t len)
-{
-    char i[24], at[24];
-    snprintf(i, sizeof i, "%" PRId64, id);
-    snprintf(at, sizeof at, "%" PRId64, at_us);
-    const char *p[4] = {i, name, address, at};
-    return bookdb_command(db, "add_user", 4, p, why, len);
-}
-
-int bookdb_open_session(struct bookdb *db, int64_t id, int64_t prev, int origin,
-                        int64_t at_us, char *why, size_t len)
-{
-    char i[24], pr[24], at[24], o[16];
-    snprintf(i, sizeof i, "%" PRId64, id);
-    snprintf(pr, sizeof pr, "%" PRId64, prev);
-    snprintf(at, sizeof at, "%" PRId64, at_us);
-    snprintf(o, sizeof o, "%d", origin);
-    const char *p[4] = {i, pr, at, o};
-    if (bookdb_command(db, "open_session", 4, p, why, len) < 0)
-        return -1;
-    return prev > 0 ? bookdb_close_session(db, prev, at_us, why, len) : 0;
-}
-
-int bookdb_close_session(struct bookdb *db, int64_t id, int64_t at_us, char *why, size_t len)
-{
-    char i[24], at[24];
-    snprintf(i, sizeof i, "%" PRId64, id);
-    snprintf(at, sizeof at, "%" PRId64, at_us);
-    const char *p[2] = {i, at};
-    return bookdb_command(db, "close_session", 2, p, why, len);
-}
-
-int bookdb_add_request(struct bookdb *db, int64_t id, int64_t session, int64_t user_id,
-                       int book_id, const char *isbn, int server, int64_t client_time_us,
-                       int64_t server_time_us, int64_t at_us, char *why, size_t len)
-{
-    char i[24], s[24], u[24], b[16], sv[16], ct[24], st[24], at[24];
-    snprintf(i, sizeof i, "%" PRId64, id);
-    snprintf(s, sizeof s, "%" PRId64, session);
-    snprintf(u, sizeof u, "%" PRId64, user_id);
-    snprintf(b, sizeof b, "%d", book_id);
-    snprintf(sv, sizeof sv, "%d", server);
-    clock_format(client_time_us, true, ct, sizeof ct);
-    clock_format(server_time_us, true, st, sizeof st);
-    snprintf(at, sizeof at, "%" PRId64, at_us);
-    const char *p[9] = {i, s, u, b, isbn, sv, client_time_us >= 0 ? ct : NULL, st, at};
-    return bookdb_command(db, "add_request", 9, p, why, len);
+    char v[12][24];
+    bool claim = strcmp(e->kind, "BOOK_CLAIM") == 0;
+    const char *p[15] = {
+        bookdb_i64(v[0], 24, e->seq), e->kind, e->applies ? "true" : "false",
+        bookdb_i64(v[1], 24, e->at_us), bookdb_i64(v[2], 24, e->origin),
+        bookdb_i64(v[3], 24, e->session), bookdb_i64(v[4], 24, e->prev),
+        bookdb_i64(v[5], 24, e->user_id), e->new_user ? "true" : "false", e->name, e->address,
+        claim ? bookdb_i64(v[6], 24, e->book_id) : NULL, e->isbn,
+        claim ? bookdb_time(v[7], 24, e->client_time_us) : NULL,
+        claim ? bookdb_time(v[8], 24, e->server_time_us) : NULL,
+    };
+    return bookdb_command(db, "apply", 15, p, why, len);
 }
 
 unsigned char *bookdb_cover(struct bookdb *db, int book_id, size_t *len)

@@ -41,20 +41,25 @@ int bookdb_each_user(struct bookdb *db,
                      void (*fn)(void *ctx, int64_t id, const char *name, const char *address),
                      void *ctx, char *why, size_t len);
 
-/* One entry's transaction: begin, the statements below, then commit (which also moves
- * replica_state to seq). On any failure: rollback and -1 with why. */
-int bookdb_begin(struct bookdb *db, char *why, size_t len);
-int bookdb_commit(struct bookdb *db, int64_t seq, char *why, size_t len);
-void bookdb_rollback(struct bookdb *db);
+/* One log entry as db/books.sql's apply_entry() takes it. */
+struct bookdb_entry {
+    int64_t seq;
+    const char *kind;          /* "USER_SEEN", "SESSION_OPEN", "BOOK_CLAIM", "SESSION_CLOSE" */
+    bool applies;              /* the entry changes the state (decided from the log) */
+    int64_t at_us;             /* the entry's time, microseconds since 1970 */
+    int origin;
+    int64_t session, prev;
+    int64_t user_id;
+    bool new_user;
+    const char *name, *address;
+    int book_id;
+    const char *isbn;
+    int64_t client_time_us, server_time_us;   /* -1: none */
+};
 
-int bookdb_add_user(struct bookdb *db, int64_t id, const char *name, const char *address,
-                    int64_t at_us, char *why, size_t len);
-int bookdb_open_session(struct bookdb *db, int64_t id, int64_t prev, int origin,
-                        int64_t at_us, char *why, size_t len);
-int bookdb_close_session(struct bookdb *db, int64_t id, int64_t at_us, char *why, size_t len);
-int bookdb_add_request(struct bookdb *db, int64_t id, int64_t session, int64_t user_id,
-                       int book_id, const char *isbn, int server, int64_t client_time_us,
-                       int64_t server_time_us, int64_t at_us, char *why, size_t len);
+/* Applies one entry in one transaction (one round trip): replica_state moves from
+ * seq - 1 to seq, or nothing changes and -1 comes back with why. */
+int bookdb_apply(struct bookdb *db, const struct bookdb_entry *e, char *why, size_t len);
 /* The cover of a book (PNG bytes, malloc'd) for the window; NULL if none. */
 unsigned char *bookdb_cover(struct bookdb *db, int book_id, size_t *len);
 

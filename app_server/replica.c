@@ -138,32 +138,33 @@ static int replica_write(struct replica *r, const repl_entry *e, const struct re
                          char *why, size_t len)
 {
     const repl_op *op = &e->op;
-    int64_t at = e->appended_at_us;
+    struct bookdb_entry be = {.seq = e->seq, .kind = replop_kind_name(op->kind),
+                              .applies = d->applies, .at_us = e->appended_at_us,
+                              .origin = e->origin, .user_id = d->user_id,
+                              .new_user = d->new_user, .client_time_us = -1,
+                              .server_time_us = -1};
     switch (op->kind) {
     case OP_USER_SEEN:
-        return d->new_user ? bookdb_add_user(&r->db, e->seq, op->repl_op_u.user_seen.name,
-                                             op->repl_op_u.user_seen.address, at, why, len)
-                           : 0;
+        be.name = op->repl_op_u.user_seen.name;
+        be.address = op->repl_op_u.user_seen.address;
+        break;
     case OP_SESSION_OPEN:
-        return d->applies ? bookdb_open_session(&r->db, e->seq,
-                                                op->repl_op_u.session_open.prev_session,
-                                                e->origin, at, why, len)
-                          : 0;
-    case OP_BOOK_CLAIM: {
-        const op_book_claim *c = &op->repl_op_u.book_claim;
-        if (!d->applies)
-            return 0;
-        if (d->new_user && bookdb_add_user(&r->db, d->user_id, c->user, c->address, at, why, len) < 0)
-            return -1;
-        return bookdb_add_request(&r->db, e->seq, c->session, d->user_id, d->book_id, c->isbn,
-                                  e->origin, c->client_time_us, c->server_time_us, at, why, len);
-    }
+        be.prev = op->repl_op_u.session_open.prev_session;
+        break;
+    case OP_BOOK_CLAIM:
+        be.session = op->repl_op_u.book_claim.session;
+        be.name = op->repl_op_u.book_claim.user;
+        be.address = op->repl_op_u.book_claim.address;
+        be.book_id = d->book_id;
+        be.isbn = op->repl_op_u.book_claim.isbn;
+        be.client_time_us = op->repl_op_u.book_claim.client_time_us;
+        be.server_time_us = op->repl_op_u.book_claim.server_time_us;
+        break;
     case OP_SESSION_CLOSE:
-        return d->applies ? bookdb_close_session(&r->db, op->repl_op_u.session_close.session, at,
-                                                 why, len)
-                          : 0;
+        be.session = op->repl_op_u.session_close.session;
+        break;
     }
-    return 0;
+    return bookdb_apply(&r->db, &be, why, len);
 }
 
 static void replica_remember(struct replica *r, const repl_entry *e, const struct replica_decision *d)
@@ -198,20 +199,27 @@ static void replica_remember(struct replica *r, const repl_entry *e, const struc
     r->st.applied_seq = e->seq;
 }
 
+/* Under the lock: wakes the waiters whose entry is applied (all of them with `all`). */
+static void replica_wake(struct replica *r, bool all)
+{
+    for (int i = 0; i < REPLICA_WAITERS; i++)
+        if (r->waiter[i].used && (all || r->waiter[i].seq <= r->st.applied_seq))
+            pthread_cond_signal(&r->waiter[i].cond);
+    if (all || r->fallback_waiters > 0)
+        pthread_cond_broadcast(&r->cond);
+}
+
 static int replica_apply(struct replica *r, const repl_entry *e, char *why, size_t len)
 {
     struct replica_decision d;
     pthread_mutex_lock(&r->lock);
     replica_decide(r, e, &d);
     pthread_mutex_unlock(&r->lock);
-    if (bookdb_begin(&r->db, why, len) < 0 || replica_write(r, e, &d, why, len) < 0 ||
-        bookdb_commit(&r->db, e->seq, why, len) < 0) {
-        bookdb_rollback(&r->db);
+    if (replica_write(r, e, &d, why, len) < 0)
         return -1;
-    }
     pthread_mutex_lock(&r->lock);
     replica_remember(r, e, &d);
-    pthread_cond_broadcast(&r->cond);
+    replica_wake(r, false);
     pthread_mutex_unlock(&r->lock);
     log_debug("apply", "%" PRId64 " %s from %d: %s", e->seq, replop_kind_name(e->op.kind),
               e->origin, d.applies ? "applied" : "no change");
@@ -237,7 +245,7 @@ static void replica_set_health(struct replica *r, bool db_ok, const char *db_why
     r->st.repl_ok = repl_ok;
     snprintf(r->st.db_error, sizeof r->st.db_error, "%s", db_ok ? "" : db_why);
     snprintf(r->st.repl_error, sizeof r->st.repl_error, "%s", repl_ok ? "" : repl_why);
-    pthread_cond_broadcast(&r->cond);
+    replica_wake(r, true);
     pthread_mutex_unlock(&r->lock);
 }
 
@@ -293,6 +301,10 @@ static int replica_pass(struct replica *r, int wait_ms)
         applied++;
     }
     replclient_free(&rep);
+    /* An idle pass touched no table: make sure the DB still answers, so STATUS and the
+     * requests learn within a pass that it went away. */
+    if (db_ok && applied == 0 && !bookdb_ping(&r->db, why, sizeof why))
+        db_ok = false;
     replica_set_health(r, db_ok, why, true, "");
     return db_ok ? applied : -1;
 }
@@ -348,7 +360,7 @@ static int replica_load_state(struct replica *r, char *why, size_t len)
                       bookdb_each_request(&r->db, s.session, replica_load_request, r, why, len) == 0)
                  ? 0
                  : -1;
-    pthread_cond_broadcast(&r->cond);
+    replica_wake(r, true);
     pthread_mutex_unlock(&r->lock);
     return rc;
 }
@@ -394,6 +406,8 @@ int replica_start(struct replica *r, const char *db_conninfo, const char *repl_h
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&r->cond, &attr);
+    for (int i = 0; i < REPLICA_WAITERS; i++)
+        pthread_cond_init(&r->waiter[i].cond, &attr);
     pthread_condattr_destroy(&attr);
     replclient_init(&r->repl, repl_host, rpc_timeout_ms);
     if (bookdb_open(&r->db, db_conninfo, why, len) < 0 || replica_load(r, why, len) < 0)
@@ -415,7 +429,7 @@ void replica_stop(struct replica *r)
 {
     pthread_mutex_lock(&r->lock);
     r->stop = true;
-    pthread_cond_broadcast(&r->cond);
+    replica_wake(r, true);
     pthread_mutex_unlock(&r->lock);
     if (r->started)
         pthread_join(r->thread, NULL);
@@ -427,6 +441,8 @@ void replica_stop(struct replica *r)
     tdestroy(r->session_users, free);
     r->users = r->session_users = NULL;
     pthread_cond_destroy(&r->cond);
+    for (int i = 0; i < REPLICA_WAITERS; i++)
+        pthread_cond_destroy(&r->waiter[i].cond);
     pthread_mutex_destroy(&r->lock);
 }
 
@@ -451,8 +467,23 @@ int replica_wait(struct replica *r, int64_t seq, int timeout_ms)
     ts.tv_nsec %= 1000000000L;
     int rc = 0;
     pthread_mutex_lock(&r->lock);
+    struct replica_waiter *w = NULL;
+    for (int i = 0; i < REPLICA_WAITERS && !w; i++)
+        if (!r->waiter[i].used)
+            w = &r->waiter[i];
+    if (w) {
+        w->used = true;
+        w->seq = seq;
+    } else {
+        r->fallback_waiters++;
+    }
+    pthread_cond_t *cond = w ? &w->cond : &r->cond;
     while (r->st.applied_seq < seq && !r->stop && rc != ETIMEDOUT)
-        rc = pthread_cond_timedwait(&r->cond, &r->lock, &ts);
+        rc = pthread_cond_timedwait(cond, &r->lock, &ts);
+    if (w)
+        w->used = false;
+    else
+        r->fallback_waiters--;
     bool done = r->st.applied_seq >= seq;
     pthread_mutex_unlock(&r->lock);
     return done ? 0 : -1;

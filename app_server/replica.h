@@ -17,6 +17,14 @@
 #include <stdint.h>
 
 #define REPLICA_OUTCOMES 65536
+#define REPLICA_WAITERS 96
+
+/* A thread waiting for one entry: woken when that entry is applied, not at every entry. */
+struct replica_waiter {
+    bool used;
+    int64_t seq;
+    pthread_cond_t cond;
+};
 
 struct replica_outcome {
     int64_t seq;
@@ -48,7 +56,9 @@ struct replica {
     bool started, stop;
     bool reload;               /* applier only: memory must be rebuilt from the DB */
     pthread_mutex_t lock;      /* everything below, and cat */
-    pthread_cond_t cond;       /* an entry was applied, or stop */
+    pthread_cond_t cond;       /* health changed, stop, or an entry for fallback waiters */
+    struct replica_waiter waiter[REPLICA_WAITERS];
+    int fallback_waiters;      /* waiting on cond because every waiter slot was taken */
     struct replica_status st;
     void *users;               /* tsearch tree of known users (name, address) -> id */
     void *session_users;       /* tsearch tree of user ids served this session */

@@ -107,6 +107,53 @@ COMMENT ON COLUMN replica_state.applied_seq IS 'Sequence number of the last log 
 COMMENT ON COLUMN replica_state.applied_at IS 'When this app server applied that entry (its machine time); NULL before the first.';
 INSERT INTO replica_state DEFAULT VALUES;
 
+-- Applying the log -----------------------------------------------------------------------
+
+-- One log entry, applied by the app server in one statement (so one transaction and one
+-- round trip): moves replica_state from seq - 1 to seq, then, if the entry changes the
+-- state (p_applies, decided by the app server from the same log), writes it. Every time
+-- comes from the log entry (p_at_us), so both books DBs end identical row for row.
+CREATE FUNCTION apply_entry(p_seq bigint, p_kind text, p_applies boolean, p_at_us bigint,
+                            p_origin integer, p_session bigint, p_prev bigint,
+                            p_user_id bigint, p_new_user boolean, p_name text,
+                            p_address inet, p_book_id integer, p_isbn char(13),
+                            p_client_time time(6), p_server_time time(6))
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    ts timestamptz := 'epoch'::timestamptz + p_at_us * interval '1 microsecond';
+BEGIN
+    UPDATE replica_state SET applied_seq = p_seq, applied_at = now()
+     WHERE applied_seq = p_seq - 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'replica_state is not at entry %', p_seq - 1;
+    END IF;
+    IF NOT p_applies THEN
+        RETURN;
+    END IF;
+    CASE p_kind
+    WHEN 'USER_SEEN' THEN
+        INSERT INTO library_user (id, name, address, first_seen)
+        VALUES (p_seq, p_name, p_address, ts);
+    WHEN 'SESSION_OPEN' THEN
+        INSERT INTO session (id, previous, opened_at, opened_by)
+        VALUES (p_seq, nullif(p_prev, 0), ts, p_origin);
+        UPDATE session SET closed_at = ts WHERE id = p_prev AND closed_at IS NULL;
+    WHEN 'BOOK_CLAIM' THEN
+        IF p_new_user THEN
+            INSERT INTO library_user (id, name, address, first_seen)
+            VALUES (p_user_id, p_name, p_address, ts);
+        END IF;
+        INSERT INTO request (id, session_id, user_id, book_id, isbn, server, client_time,
+                             server_time, requested_at)
+        VALUES (p_seq, p_session, p_user_id, p_book_id, p_isbn, p_origin, p_client_time,
+                p_server_time, ts);
+    WHEN 'SESSION_CLOSE' THEN
+        UPDATE session SET closed_at = ts WHERE id = p_session AND closed_at IS NULL;
+    END CASE;
+END
+$$;
+COMMENT ON FUNCTION apply_entry IS 'Applies one replication log entry: advances replica_state from seq - 1 to seq (or fails) and writes what the entry changes. Called by the app server only.';
+
 -- Views for a DBA ---------------------------------------------------------------------
 
 CREATE VIEW current_session AS

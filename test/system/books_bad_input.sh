@@ -52,9 +52,9 @@ for inst in 1 2; do
         "rpc_error=RPC: Server can't decode arguments" bookctl request --instance $inst --name-len 100000
     good_request $inst "after an oversize name"
     refused_name "REQUEST_BOOK with an empty name on server $inst" \
-        "status=BADARG message=user name must be 1 to 63 printable bytes" bookctl request --instance $inst --name ""
+        "status=BADARG message=user name must be 1 to 63 bytes of UTF-8 text" bookctl request --instance $inst --name ""
     refused_name "REQUEST_BOOK with a 64-byte name on server $inst" \
-        "status=BADARG message=user name must be 1 to 63 printable bytes" bookctl request --instance $inst --name-len 64
+        "status=BADARG message=user name must be 1 to 63 bytes of UTF-8 text" bookctl request --instance $inst --name-len 64
     refused_name "REQUEST_BOOK with a control character in the name on server $inst" \
         "status=BADARG" bookctl request --instance $inst --name $'bad\001name'
     refused_name "RESTART_SESSION with a 100-byte name on server $inst" \
@@ -67,12 +67,11 @@ part_log app1 | grep -q 'REQUEST_BOOK: undecodable arguments' || fail "app1 did 
 part_log app2 | grep -q 'REQUEST_BOOK refused: user name must be' || fail "app2 did not log the refused name"
 pass "both app servers logged the undecodable and the refused calls"
 
-# The client: an empty and a 64-byte name are refused by the server (exit 4 and its
-# message); a 100-byte name cannot be sent: a usage error about the name, not "server
-# could not be reached".
-refused_name "client --name ''" "the server refused: user name must be 1 to 63 printable bytes" \
+# The client checks the name itself: an empty, a 64-byte and a 100-byte name are usage
+# errors about the name (exit 2), not "server could not be reached".
+refused_name "client --name ''" "client: --name: 1 to 63 bytes of UTF-8 text" \
     "$BIN_DIR/client" --headless --instance 1 --name "" --request --json
-refused_name "client with a 64-byte name" "the server refused: user name must be 1 to 63 printable bytes" \
+refused_name "client with a 64-byte name" "client: --name: 1 to 63 bytes of UTF-8 text" \
     "$BIN_DIR/client" --headless --instance 2 --name "$long64" --request --json
 rc=0
 out=$("$BIN_DIR/client" --headless --instance 1 --name "$long100" --request --json 2>&1) || rc=$?

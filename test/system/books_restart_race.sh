@@ -57,10 +57,11 @@ for r in $(seq 1 $CLIENT_ROUNDS); do
     wait_until "both app servers in the same session" 10 same_session
     s=$(book_status 1 session)
     before=$(sessions 1)
-    "$BIN_DIR/client" --headless --instance 1 --name "twin$r" --new-session --json \
+    # Each says which session it saw end, as a client does after SESSION_OVER.
+    "$BIN_DIR/client" --headless --instance 1 --name "twin$r" --new-session --seen-session "$s" --json \
         >"$TEST_TMP/twin1.$r.out" 2>"$TEST_TMP/twin1.$r.log" &
     p1=$!
-    "$BIN_DIR/client" --headless --instance 2 --name "twin$r" --new-session --json \
+    "$BIN_DIR/client" --headless --instance 2 --name "twin$r" --new-session --seen-session "$s" --json \
         >"$TEST_TMP/twin2.$r.out" 2>"$TEST_TMP/twin2.$r.log" &
     p2=$!
     rc1=0 rc2=0

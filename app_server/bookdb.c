@@ -91,16 +91,6 @@ static PGresult *bookdb_run(struct bookdb *db, const char *stmt, int n, const ch
     return res;
 }
 
-static int bookdb_command(struct bookdb *db, const char *stmt, int n, const char *const *p,
-                          char *why, size_t len)
-{
-    PGresult *res = bookdb_run(db, stmt, n, p, why, len);
-    if (!res)
-        return -1;
-    PQclear(res);
-    return 0;
-}
-
 int bookdb_state(struct bookdb *db, struct bookdb_state *st, char *why, size_t len)
 {
     PGresult *res = bookdb_run(db, "state", 0, NULL, why, len);
@@ -166,20 +156,86 @@ static const char *bookdb_time(char *buf, size_t len, int64_t us)
     return buf;
 }
 
-int bookdb_apply(struct bookdb *db, const struct bookdb_entry *e, char *why, size_t len)
+struct bookdb_params {
+    char v[9][24];
+    const char *p[15];
+};
+
+static void bookdb_params(const struct bookdb_entry *e, struct bookdb_params *bp)
 {
-    char v[12][24];
     bool claim = strcmp(e->kind, "BOOK_CLAIM") == 0;
     const char *p[15] = {
-        bookdb_i64(v[0], 24, e->seq), e->kind, e->applies ? "true" : "false",
-        bookdb_i64(v[1], 24, e->at_us), bookdb_i64(v[2], 24, e->origin),
-        bookdb_i64(v[3], 24, e->session), bookdb_i64(v[4], 24, e->prev),
-        bookdb_i64(v[5], 24, e->user_id), e->new_user ? "true" : "false", e->name, e->address,
-        claim ? bookdb_i64(v[6], 24, e->book_id) : NULL, e->isbn,
-        claim ? bookdb_time(v[7], 24, e->client_time_us) : NULL,
-        claim ? bookdb_time(v[8], 24, e->server_time_us) : NULL,
+        bookdb_i64(bp->v[0], 24, e->seq), e->kind, e->applies ? "true" : "false",
+        bookdb_i64(bp->v[1], 24, e->at_us), bookdb_i64(bp->v[2], 24, e->origin),
+        bookdb_i64(bp->v[3], 24, e->session), bookdb_i64(bp->v[4], 24, e->prev),
+        bookdb_i64(bp->v[5], 24, e->user_id), e->new_user ? "true" : "false", e->name, e->address,
+        claim ? bookdb_i64(bp->v[6], 24, e->book_id) : NULL, e->isbn,
+        claim ? bookdb_time(bp->v[7], 24, e->client_time_us) : NULL,
+        claim ? bookdb_time(bp->v[8], 24, e->server_time_us) : NULL,
     };
-    return bookdb_command(db, "apply", 15, p, why, len);
+    memcpy(bp->p, p, sizeof p);
+}
+
+/* Reads one entry's results up to its sync point; true if it was applied. */
+static bool bookdb_read_one(PGconn *conn, bool *ok_so_far, char *why, size_t len)
+{
+    bool ok = false;
+    for (;;) {
+        PGresult *res = PQgetResult(conn);
+        if (!res && PQstatus(conn) != CONNECTION_OK)
+            break;
+        if (!res)
+            continue; /* end of this query's results; its sync point follows */
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+            ok = true;
+        } else if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(res);
+            break;
+        } else if (*ok_so_far) {
+            char e[300];
+            snprintf(why, len, "books DB: applying an entry: %s",
+                     db_error(conn, e, sizeof e));
+        }
+        PQclear(res);
+        if (st == PGRES_FATAL_ERROR && PQstatus(conn) != CONNECTION_OK)
+            break;
+    }
+    return ok;
+}
+
+int bookdb_apply(struct bookdb *db, const struct bookdb_entry *e, int n, char *why, size_t len)
+{
+    struct bookdb_params *bp = calloc((size_t)n, sizeof *bp);
+    if (!bp || PQenterPipelineMode(db->conn) != 1) {
+        snprintf(why, len, "books DB: cannot start a pipeline");
+        free(bp);
+        return 0;
+    }
+    int sent = 0;
+    for (; sent < n; sent++) {
+        bookdb_params(&e[sent], &bp[sent]);
+        if (PQsendQueryPrepared(db->conn, "apply", 15, bp[sent].p, NULL, NULL, 0) != 1 ||
+            PQpipelineSync(db->conn) != 1)
+            break;
+    }
+    int applied = 0;
+    bool ok_so_far = true;
+    for (int i = 0; i < sent && PQstatus(db->conn) == CONNECTION_OK; i++) {
+        /* Entries are chained by replica_state: after a failure none can apply. */
+        if (bookdb_read_one(db->conn, &ok_so_far, why, len) && ok_so_far)
+            applied++;
+        else
+            ok_so_far = false;
+    }
+    if (PQstatus(db->conn) == CONNECTION_OK)
+        PQexitPipelineMode(db->conn);
+    if (applied < n && ok_so_far) {
+        char e2[300];
+        snprintf(why, len, "books DB: %s", db_error(db->conn, e2, sizeof e2));
+    }
+    free(bp);
+    return applied;
 }
 
 unsigned char *bookdb_cover(struct bookdb *db, int book_id, size_t *len)

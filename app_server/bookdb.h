@@ -57,9 +57,10 @@ struct bookdb_entry {
     int64_t client_time_us, server_time_us;   /* -1: none */
 };
 
-/* Applies one entry in one transaction (one round trip): replica_state moves from
- * seq - 1 to seq, or nothing changes and -1 comes back with why. */
-int bookdb_apply(struct bookdb *db, const struct bookdb_entry *e, char *why, size_t len);
+/* Applies n entries in order, each in its own transaction (replica_state moves from
+ * seq - 1 to seq with it), all sent in one round trip (libpq pipeline mode). Returns
+ * how many were applied before the first failure (why filled when that is < n). */
+int bookdb_apply(struct bookdb *db, const struct bookdb_entry *e, int n, char *why, size_t len);
 /* The cover of a book (PNG bytes, malloc'd) for the window; NULL if none. */
 unsigned char *bookdb_cover(struct bookdb *db, int book_id, size_t *len);
 

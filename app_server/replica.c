@@ -134,8 +134,8 @@ static void replica_decide(struct replica *r, const repl_entry *e, struct replic
     }
 }
 
-static int replica_write(struct replica *r, const repl_entry *e, const struct replica_decision *d,
-                         char *why, size_t len)
+static void replica_db_entry(const repl_entry *e, const struct replica_decision *d,
+                             struct bookdb_entry *out)
 {
     const repl_op *op = &e->op;
     struct bookdb_entry be = {.seq = e->seq, .kind = replop_kind_name(op->kind),
@@ -164,7 +164,7 @@ static int replica_write(struct replica *r, const repl_entry *e, const struct re
         be.session = op->repl_op_u.session_close.session;
         break;
     }
-    return bookdb_apply(&r->db, &be, why, len);
+    *out = be;
 }
 
 static void replica_remember(struct replica *r, const repl_entry *e, const struct replica_decision *d)
@@ -196,7 +196,6 @@ static void replica_remember(struct replica *r, const repl_entry *e, const struc
         if (d->applies)
             r->cat.taken_seq[d->book_id] = e->seq;
     }
-    r->st.applied_seq = e->seq;
 }
 
 /* Under the lock: wakes the waiters whose entry is applied (all of them with `all`). */
@@ -209,21 +208,37 @@ static void replica_wake(struct replica *r, bool all)
         pthread_cond_broadcast(&r->cond);
 }
 
-static int replica_apply(struct replica *r, const repl_entry *e, char *why, size_t len)
+/* Applies a fetched batch: decides and changes memory entry by entry (each decision
+ * depends on the ones before), writes every entry in its own transaction in one round
+ * trip, then publishes the position the DB reached and wakes the requests waiting for
+ * it. If the DB stopped short, memory is ahead of it: the next pass rebuilds memory
+ * from the DB (r->reload) and applies the rest again. Returns how many were applied. */
+static int replica_apply(struct replica *r, const repl_entry *e, int n, char *why, size_t len)
 {
-    struct replica_decision d;
+    struct bookdb_entry *be = calloc((size_t)n, sizeof *be);
+    if (!be) {
+        snprintf(why, len, "out of memory");
+        return 0;
+    }
     pthread_mutex_lock(&r->lock);
-    replica_decide(r, e, &d);
+    for (int i = 0; i < n; i++) {
+        struct replica_decision d;
+        replica_decide(r, &e[i], &d);
+        replica_remember(r, &e[i], &d);
+        replica_db_entry(&e[i], &d, &be[i]);
+    }
     pthread_mutex_unlock(&r->lock);
-    if (replica_write(r, e, &d, why, len) < 0)
-        return -1;
+    int done = bookdb_apply(&r->db, be, n, why, len);
+    free(be);
     pthread_mutex_lock(&r->lock);
-    replica_remember(r, e, &d);
+    if (done > 0)
+        r->st.applied_seq = e[done - 1].seq;
     replica_wake(r, false);
     pthread_mutex_unlock(&r->lock);
-    log_debug("apply", "%" PRId64 " %s from %d: %s", e->seq, replop_kind_name(e->op.kind),
-              e->origin, d.applies ? "applied" : "no change");
-    return 0;
+    if (done < n)
+        r->reload = true;
+    log_debug("apply", "%d of %d entries applied up to %" PRId64, done, n, r->st.applied_seq);
+    return done;
 }
 
 /* ---- the applier loop ---- */
@@ -282,24 +297,19 @@ static int replica_pass(struct replica *r, int wait_ms)
         replica_set_health(r, true, "", false, why);
         return -1;
     }
-    int applied = 0;
-    bool db_ok = true;
-    for (u_int i = 0; i < rep.entries.entries_len; i++) {
+    int n = (int)rep.entries.entries_len;
+    for (int i = 0; i < n; i++) {
         const repl_entry *e = &rep.entries.entries_val[i];
-        if (e->seq != r->st.applied_seq + 1) {
+        if (e->seq != r->st.applied_seq + 1 + i) {
             snprintf(why, sizeof why, "log entry %" PRId64 " came after %" PRId64, e->seq,
-                     r->st.applied_seq);
+                     r->st.applied_seq + i);
             replclient_free(&rep);
             replica_set_health(r, true, "", false, why);
             return -1;
         }
-        if (replica_apply(r, e, why, sizeof why) < 0) {
-            db_ok = false;
-            r->reload = true;
-            break;
-        }
-        applied++;
     }
+    int applied = n > 0 ? replica_apply(r, rep.entries.entries_val, n, why, sizeof why) : 0;
+    bool db_ok = applied == n;
     replclient_free(&rep);
     /* An idle pass touched no table: make sure the DB still answers, so STATUS and the
      * requests learn within a pass that it went away. */

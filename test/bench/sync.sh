@@ -30,9 +30,9 @@ for mode in on off; do
     args=""
     [[ $mode == off ]] && args="--no-freq-correction"
     export TIME_SERVER_ARGS=$args APP_SERVER_ARGS=$args
-    scripts/cluster stop time_server app1 app2 >/dev/null
+    scripts/cluster stop app1 app2 time_server >/dev/null
     sql "TRUNCATE node_sync, sync_round, node RESTART IDENTITY CASCADE"
-    scripts/cluster start time_server app1 app2 >/dev/null
+    scripts/cluster start replication time_server app1 app2 >/dev/null
     deadline=$((SECONDS + 30))
     until rounds_done; do
         ((SECONDS < deadline)) || { echo "bench: no 3 rounds within 30 s" >&2; exit 1; }

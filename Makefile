@@ -13,12 +13,12 @@ BIN     := bin
 OPT     := -O2 -g
 endif
 
-PKGS     := libtirpc libpq
+PKGS     := libtirpc libpq sdl2 SDL2_image SDL2_ttf
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
-CPPFLAGS := -D_GNU_SOURCE -iquote common -iquote $(BUILD)/gen $(PKG_CFLAGS)
+CPPFLAGS := -D_GNU_SOURCE -iquote common -iquote common/ui -iquote $(BUILD)/gen $(PKG_CFLAGS)
 # Messages are cut to the bounds of their buffers and .x strings on purpose, so
 # -Wformat-truncation's "may be truncated" is no finding here.
 CFLAGS   := -std=c11 $(OPT) -pthread -Wall -Wextra -Werror -Wno-format-truncation
@@ -33,7 +33,7 @@ GEN_H      := $(RPC_NAMES:%=$(BUILD)/gen/%_rpc.h)
 GEN_C      := $(RPC_NAMES:%=$(BUILD)/gen/%_xdr.c) $(RPC_NAMES:%=$(BUILD)/gen/%_clnt.c)
 GEN_O      := $(GEN_C:$(BUILD)/gen/%.c=$(BUILD)/gen/%.o)
 
-COMMON_SRC := $(wildcard common/*.c)
+COMMON_SRC := $(wildcard common/*.c common/ui/*.c)
 COMMON_O   := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 LIBCOMMON  := $(BUILD)/libcommon.a
 

@@ -15,10 +15,12 @@
 #include "proc.h"
 #include "rpcserver.h"
 #include "time_rpc.h"
+#include "window.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +152,18 @@ struct app_books {
     bool started, replica_up, serving;
 };
 
+static atomic_bool app_books_ready;
+
+static bool app_books_up(void)
+{
+    return atomic_load(&app_books_ready);
+}
+
+static int app_window(void *ctx, char *err, size_t errlen)
+{
+    return as_window_run(ctx, err, errlen);
+}
+
 static void app_books_serve(void *arg)
 {
     struct app_books *b = arg;
@@ -162,6 +176,7 @@ static void app_books_serve(void *arg)
         return;
     }
     b->serving = true;
+    atomic_store(&app_books_ready, true);
     log_info("main", "serving BOOK program %lu over TCP", BOOK_PROG + (unsigned long)b->cfg.instance);
 }
 
@@ -211,7 +226,6 @@ int main(int argc, char **argv)
     if (rc >= 0)
         return rc;
     proc_options_finish(&o.proc, o.name);
-    proc_window_note(&o.proc);
 
     struct clock clk;
     char err[400];
@@ -250,7 +264,10 @@ int main(int argc, char **argv)
         joiner_stop(&joiner);
         goto out_rpc;
     }
-    rpcserver_loop();
+    struct as_window_config wc = {&clk, &books.replica, app_books_up, (int)o.instance,
+                                  o.replication, o.db, o.proc.rpc_timeout_ms, o.proc.x, o.proc.y,
+                                  o.proc.screenshot};
+    proc_serve(&o.proc, app_window, &wc);
     log_info("main", "stopping");
     pthread_join(books.thread, NULL);
     if (books.serving)

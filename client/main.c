@@ -13,6 +13,7 @@
 #include "book_rpc.h"
 #include "rpcserver.h"
 #include "time_rpc.h"
+#include "window.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -147,6 +148,11 @@ static int parse_args(int argc, char **argv, struct client_options *o)
     return proc_parse(argc, argv, &o->proc, own_options, own_option, o, usage);
 }
 
+static int cl_window(void *ctx, char *err, size_t errlen)
+{
+    return cl_window_run(ctx, err, errlen);
+}
+
 static void *client_loop(void *arg)
 {
     (void)arg;
@@ -191,13 +197,16 @@ int main(int argc, char **argv)
                 BOOK_NAME_MAX - 1);
         return REQUEST_EXIT_USAGE;
     }
-    bool books = o.request || o.new_session || isatty(STDIN_FILENO);
+    /* The window when there is a display to show it on; else the terminal dialogue in a
+     * terminal; else only the clock. --request and --new-session never open one. */
+    bool cli = o.request || o.new_session;
+    const char *display = getenv("DISPLAY"), *driver = getenv("SDL_VIDEODRIVER");
+    bool window = !cli && !o.proc.headless && ((display && *display) || (driver && *driver));
+    bool books = cli || (!window && isatty(STDIN_FILENO));
     /* A person at a terminal wants books on stdout, not the clock's diary on stderr. */
     if (books && !o.proc.log_level_given)
         o.proc.log_level = LOG_LEVEL_WARN;
     proc_options_finish(&o.proc, "client");
-    if (!books)
-        proc_window_note(&o.proc);
     struct clock clk;
     char err[400];
     proc_clock_init(&o.proc, &clk);
@@ -230,7 +239,11 @@ int main(int argc, char **argv)
     }
     log_info("main", "following the clock of %s instance %ld every %d ms", o.server, o.instance,
              o.tm_ms);
-    rpcserver_loop();
+    struct cl_window_config wc = {&clk, o.server, BOOK_PROG + (unsigned long)o.instance, o.name,
+                                  o.proc.rpc_timeout_ms, o.proc.x, o.proc.y, o.proc.screenshot};
+    if (!window)
+        o.proc.headless = true;
+    proc_serve(&o.proc, cl_window, &wc);
     log_info("main", "stopping");
     puller_stop(&puller);
     rc = 0;

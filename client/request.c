@@ -1,8 +1,8 @@
 #include "request.h"
 
 #include "book_rpc.h"
-#include "cristian.h"
 #include "log.h"
+#include "replysync.h"
 #include "rpcclient.h"
 
 #include <inttypes.h>
@@ -23,20 +23,6 @@ static CLIENT *request_connect(const struct request_options *o)
     struct timeval tv = {REQUEST_TIMEOUT_MS / 1000, 0};
     clnt_control(c, CLSET_TIMEOUT, (char *)&tv);
     return c;
-}
-
-/* Cristian with the server time a reply carried. */
-static void request_sync(struct clock *clk, int64_t server_us, int64_t send_ns, int64_t recv_ns)
-{
-    struct cristian_probe p = {true, send_ns, recv_ns, server_us};
-    struct cristian_estimate est;
-    if (cristian_estimate(&p, 1, 0, &est) < 0)
-        return;
-    int64_t delta = cristian_delta(est.remote_at_recv_us, clock_read_at(clk, recv_ns));
-    enum clock_policy policy;
-    if (clock_adjust(clk, delta, &policy) == CLOCK_OK)
-        log_debug("sync", "offset to the server %+" PRId64 " us (rtt %" PRId64 " us), %s", delta,
-                  est.rtt_us, clock_policy_name(policy));
 }
 
 static void request_json_string(const char *s)
@@ -107,13 +93,13 @@ static int request_one(const struct request_options *o, CLIENT *c, struct clock 
     }
     switch (rep.status) {
     case BOOK_OK:
-        request_sync(clk, rep.book_reply_u.book.server_time_us, send_ns, recv_ns);
+        replysync_apply(clk, rep.book_reply_u.book.server_time_us, send_ns, recv_ns);
         *last_session = rep.book_reply_u.book.session;
         request_print_book(o, &rep.book_reply_u.book);
         rc = REQUEST_EXIT_OK;
         break;
     case BOOK_SESSION_OVER:
-        request_sync(clk, rep.book_reply_u.summary.server_time_us, send_ns, recv_ns);
+        replysync_apply(clk, rep.book_reply_u.summary.server_time_us, send_ns, recv_ns);
         *last_session = rep.book_reply_u.summary.session;
         request_print_over(o, &rep.book_reply_u.summary);
         rc = REQUEST_EXIT_SESSION_OVER;

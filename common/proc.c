@@ -2,8 +2,10 @@
 
 #include "log.h"
 #include "options.h"
+#include "rpcserver.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +23,10 @@ const char proc_common_help[] =
     "  --allow ADDR[/BITS]     peer allowed to change this process's state; repeatable\n"
     "                          (default 127.0.0.0/8 and ::1)\n"
     "  --rpc-timeout-ms MS     timeout of every RPC this process makes (default 500)\n"
-    "  --headless              no window\n"
+    "  --headless              no window (also when there is no display)\n"
+    "  --position X,Y          where the window goes on the screen\n"
+    "  --screenshot FILE       write the window as a PNG when F12 is pressed and when\n"
+    "                          it closes\n"
     "  --log-level LEVEL       debug, info, warn or error (default info)\n"
     "  -h, --help              this text\n";
 
@@ -76,6 +81,17 @@ int proc_option(struct proc_options *o, int opt, const char *arg)
     case PROC_OPT_ALLOW:
         if (allow_add(&o->allow, arg, err, sizeof err) < 0) {
             fprintf(stderr, "%s: --allow: %s\n", program_invocation_short_name, err);
+            return -1;
+        }
+        return 1;
+    case PROC_OPT_SCREENSHOT:
+        o->screenshot = arg;
+        return 1;
+    case PROC_OPT_POSITION:
+        if (sscanf(arg, "%d,%d", &o->x, &o->y) != 2 || o->x < 0 || o->y < 0 || o->x > 16384 ||
+            o->y > 16384) {
+            fprintf(stderr, "%s: --position: '%s' is not X,Y (two numbers from 0)\n",
+                    program_invocation_short_name, arg);
             return -1;
         }
         return 1;
@@ -155,8 +171,26 @@ void proc_clock_init(const struct proc_options *o, struct clock *c)
              cfg.freq_correction ? "on" : "off");
 }
 
-void proc_window_note(const struct proc_options *o)
+static void *proc_loop_thread(void *unused)
 {
-    if (!o->headless)
-        log_info("window", "this build has no window yet; running headless");
+    (void)unused;
+    rpcserver_loop();
+    return NULL;
+}
+
+int proc_serve(const struct proc_options *o, proc_window_fn window, void *ctx)
+{
+    pthread_t loop;
+    if (o->headless || !window || pthread_create(&loop, NULL, proc_loop_thread, NULL) != 0) {
+        rpcserver_loop();
+        return 0;
+    }
+    char err[300];
+    int rc = window(ctx, err, sizeof err);
+    if (rc < 0)
+        log_warn("window", "%s; running headless", err);
+    else
+        rpcserver_request_stop();
+    pthread_join(loop, NULL);
+    return rc < 0 ? 0 : 1;
 }

@@ -21,6 +21,8 @@ enum {
     PROC_OPT_LOG_LEVEL,
     PROC_OPT_ALLOW,
     PROC_OPT_RPC_TIMEOUT,
+    PROC_OPT_SCREENSHOT,
+    PROC_OPT_POSITION,
     PROC_OPT_FIRST_FREE /* programs number their own options from here */
 };
 
@@ -34,6 +36,8 @@ enum {
     {"log-level", required_argument, NULL, PROC_OPT_LOG_LEVEL},         \
     {"allow", required_argument, NULL, PROC_OPT_ALLOW},                 \
     {"rpc-timeout-ms", required_argument, NULL, PROC_OPT_RPC_TIMEOUT},  \
+    {"screenshot", required_argument, NULL, PROC_OPT_SCREENSHOT},       \
+    {"position", required_argument, NULL, PROC_OPT_POSITION},           \
     {"help", no_argument, NULL, 'h'}
 
 /* The help text of the shared options. */
@@ -52,6 +56,8 @@ struct proc_options {
     unsigned long seed;
     struct allow_list allow;
     int rpc_timeout_ms;
+    const char *screenshot;     /* --screenshot FILE */
+    int x, y;                   /* --position X,Y of the window */
 };
 
 void proc_options_default(struct proc_options *o);
@@ -70,7 +76,14 @@ void proc_options_finish(struct proc_options *o, const char *program);
 /* A clock that starts at --start-time or a random time, with a random drift up to
  * --drift-ppm; logged. */
 void proc_clock_init(const struct proc_options *o, struct clock *c);
-/* Headless is all this build has: say so when a window was asked for. */
-void proc_window_note(const struct proc_options *o);
+/* A window: runs on the calling thread until closed; 0, or -1 with err if it could not
+ * be opened. */
+typedef int (*proc_window_fn)(void *ctx, char *err, size_t errlen);
+
+/* Serves RPC until the process is told to stop. With a window (not --headless), the
+ * window runs on this thread (SDL wants the main thread) and the RPC loop on another;
+ * closing the window stops the process. No display: says so and serves headless.
+ * Returns 1 if a window ran, 0 if headless. */
+int proc_serve(const struct proc_options *o, proc_window_fn window, void *ctx);
 
 #endif

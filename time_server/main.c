@@ -11,6 +11,7 @@
 #include "rounds.h"
 #include "rpcserver.h"
 #include "time_service.h"
+#include "window.h"
 #include "time_rpc.h"
 
 #include <stdio.h>
@@ -101,6 +102,11 @@ static int parse_args(int argc, char **argv, struct ts_options *o)
     return proc_parse(argc, argv, &o->proc, own_options, own_option, o, usage);
 }
 
+static int ts_window(void *ctx, char *err, size_t errlen)
+{
+    return ts_window_run(ctx, err, errlen);
+}
+
 int main(int argc, char **argv)
 {
     struct ts_options o = {.tm_ms = 10000, .probes = CRISTIAN_DEFAULT_PROBES,
@@ -110,7 +116,6 @@ int main(int argc, char **argv)
     if (rc >= 0)
         return rc;
     proc_options_finish(&o.proc, "time_server");
-    proc_window_note(&o.proc);
     if (o.nutc == 0)
         log_warn("utc", "no --utc-server: the coordinator keeps its own clock");
 
@@ -146,7 +151,8 @@ int main(int argc, char **argv)
     }
     log_info("main", "serving TIME program %u version %u; a round every %d ms from round %lld",
              TIME_PROG, TIME_V1, o.tm_ms, (long long)first_round);
-    rpcserver_loop();
+    struct ts_window_config wc = {&clk, &nodes, &rounds, o.proc.x, o.proc.y, o.proc.screenshot};
+    proc_serve(&o.proc, ts_window, &wc);
     log_info("main", "stopping");
     rounds_stop(&rounds);
     rc = 0;

@@ -88,6 +88,16 @@ start_rpc_server() {
             timeout 5 rpcinfo -d "$prog" 1 >/dev/null 2>&1 || true
         fi
     done
+    # WINDOWS=1: the time server and app servers open their windows, placed without
+    # overlapping on a 1280x800 screen (clients go top right, see scripts/run).
+    local face=(--headless)
+    if [[ ${WINDOWS:-0} == 1 ]]; then
+        case $part in
+            time_server) face=(--position 0,0) ;;
+            app1) face=(--position 0,400) ;;
+            app2) face=(--position 640,400) ;;
+        esac
+    fi
     case $part in
         replication)
             exe=$BIN_DIR/replication_server
@@ -95,14 +105,14 @@ start_rpc_server() {
                   ${REPLICATION_ARGV[@]+"${REPLICATION_ARGV[@]}"}) ;;
         time_server)
             exe=$BIN_DIR/time_server
-            argv=(--headless --tm "$TM" --drift-ppm "$DRIFT_PPM" --utc-server "$UTC_SERVER"
+            argv=("${face[@]}" --tm "$TM" --drift-ppm "$DRIFT_PPM" --utc-server "$UTC_SERVER"
                   --db "$(db_conninfo clock)"
                   ${TIME_SERVER_ARGV[@]+"${TIME_SERVER_ARGV[@]}"}) ;;
         app1|app2)
             local n=${part#app} extra
             exe=$BIN_DIR/app_server
             if ((n == 1)); then extra=(${APP1_ARGV[@]+"${APP1_ARGV[@]}"}); else extra=(${APP2_ARGV[@]+"${APP2_ARGV[@]}"}); fi
-            argv=(--headless --instance "$n" --time-server localhost --drift-ppm "$DRIFT_PPM"
+            argv=("${face[@]}" --instance "$n" --time-server localhost --drift-ppm "$DRIFT_PPM"
                   --db "$(db_conninfo "books$n")" --replication localhost
                   ${APP_SERVER_ARGV[@]+"${APP_SERVER_ARGV[@]}"} ${extra[@]+"${extra[@]}"}) ;;
     esac

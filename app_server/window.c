@@ -1,0 +1,259 @@
+/* window: an app server's window (640 x 400).
+ *
+ *   +--------------------------------------------+--------------+
+ *   | clock panel (10,10 460x170): face, Modify  | cover canvas |
+ *   |                                            | (480,10      |
+ *   +--------------------------------------------+  150x225)    |
+ *   | [Restart] (10,190 130x34) what it did      |              |
+ *   | session and books left                     +--------------+
+ *   | last book handed out: title, author, user  |  caption     |
+ *   | what is unreachable (books DB, replication server)        |
+ *   +-----------------------------------------------------------+
+ *
+ * The UI thread never waits on the network or a database: the replica's status and
+ * the covers come from asview's threads, "Restart" runs on restarter's thread. */
+#include "window.h"
+
+#include "asview.h"
+#include "clock_panel.h"
+#include "log.h"
+#include "restarter.h"
+#include "rpcserver.h"
+#include "ui.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define AS_W 640
+#define AS_H 400
+#define AS_FRAME_WAIT_MS 100        /* an idle window draws about 10 frames a second */
+#define AS_MESSAGE_SHOW_MS 20000    /* how long "new session opened" stays */
+
+static const SDL_Rect AS_CLOCK = {10, 10, 460, 170};
+static const SDL_Rect AS_COVER = {480, 10, 150, 225};
+static const SDL_Rect AS_RESTART = {10, 190, 130, 34};
+
+static const SDL_Color AS_TEXT = {30, 34, 40, 255};
+static const SDL_Color AS_DIM = {96, 102, 112, 255};
+static const SDL_Color AS_BAD = {180, 30, 30, 255};
+static const SDL_Color AS_GOOD = {20, 110, 50, 255};
+
+struct as_window {
+    const struct as_window_config *cfg;
+    struct ui *ui;
+    struct clock_panel panel;
+    struct asview view;
+    struct restarter restart;
+    bool view_up, restart_up;
+    struct asview_snapshot snap;
+    /* The cover on the canvas: a copy kept while the same book is the last one, so the
+     * widget keeps its decoded texture. */
+    int cover_book;
+    bool cover_known;
+    unsigned char *cover_png;
+    size_t cover_len;
+    char cover_why[300];
+};
+
+/* Follows the last book handed out: asks asview for its cover until it is known. */
+static void as_update_cover(struct as_window *w)
+{
+    int id = w->snap.ready ? w->snap.st.last_book_id : 0;
+    if (id != w->cover_book) {
+        free(w->cover_png);
+        w->cover_png = NULL;
+        w->cover_len = 0;
+        w->cover_book = id;
+        w->cover_known = id == 0;
+        w->cover_why[0] = '\0';
+    }
+    if (!w->cover_known)
+        w->cover_known = asview_cover(&w->view, id, &w->cover_png, &w->cover_len, w->cover_why,
+                                      sizeof w->cover_why) == 1;
+}
+
+static void as_draw_cover(struct as_window *w)
+{
+    ui_image(w->ui, AS_COVER, w->cover_png, w->cover_len);
+    const char *caption;
+    SDL_Color color = AS_DIM;
+    if (!w->snap.ready || w->cover_book == 0)
+        caption = "no book handed out yet";
+    else if (w->cover_png)
+        caption = "cover of the last book";
+    else if (w->cover_known)
+        caption = "this book has no cover";
+    else if (w->cover_why[0]) {
+        caption = "cover unavailable (books DB)";
+        color = AS_BAD;
+    } else
+        caption = "loading the cover...";
+    ui_label(w->ui, AS_COVER.x, AS_COVER.y + AS_COVER.h + 6, AS_COVER.w, UI_FONT_SMALL, color,
+             caption);
+}
+
+static void as_draw_restart(struct as_window *w)
+{
+    struct restarter_state rs;
+    restarter_state(&w->restart, &rs);
+    bool enabled = w->snap.ready && !rs.busy;
+    if (ui_button(w->ui, AS_RESTART, "Restart", enabled)) {
+        log_info("window", "Restart clicked: a new session after session %" PRId64,
+                 w->snap.st.session);
+        restarter_request(&w->restart, w->snap.st.session);
+        restarter_state(&w->restart, &rs);
+    }
+    int x = AS_RESTART.x + AS_RESTART.w + 10, y = AS_RESTART.y + 8, mw = 470 - x;
+    if (rs.message[0] && (rs.busy || rs.age_ms < AS_MESSAGE_SHOW_MS))
+        ui_label(w->ui, x, y, mw, UI_FONT_NORMAL, rs.busy ? AS_DIM : rs.failed ? AS_BAD : AS_GOOD,
+                 rs.message);
+    else if (w->snap.ready)
+        ui_label(w->ui, x, y, mw, UI_FONT_SMALL, AS_DIM, "starts a new session for both servers");
+}
+
+/* The session, the last book handed out and to whom. */
+static void as_draw_books(struct as_window *w)
+{
+    char line[512];
+    const struct replica_status *s = &w->snap.st;
+    if (!w->snap.ready) {
+        ui_label(w->ui, 10, 240, 460, UI_FONT_BOLD, AS_TEXT,
+                 "Starting: catching up with the replication log...");
+        ui_label(w->ui, 10, 264, 460, UI_FONT_SMALL, AS_DIM,
+                 "Books are handed out once this server's view is current.");
+        return;
+    }
+    if (s->session == 0)
+        snprintf(line, sizeof line, "No session open yet");
+    else if (s->books_left == 0)
+        snprintf(line, sizeof line, "Session %" PRId64 ": all %d books handed out", s->session,
+                 s->books_total);
+    else
+        snprintf(line, sizeof line, "Session %" PRId64 ": %d of %d books left", s->session,
+                 s->books_left, s->books_total);
+    ui_label(w->ui, 10, 236, 460, UI_FONT_BOLD, AS_TEXT, line);
+    ui_label(w->ui, 10, 264, 460, UI_FONT_SMALL, AS_DIM, "Last book this server handed out:");
+    if (s->last_book_id == 0) {
+        ui_label(w->ui, 10, 282, 460, UI_FONT_NORMAL, AS_DIM, "none yet");
+        return;
+    }
+    snprintf(line, sizeof line, "%s", w->snap.title[0] ? w->snap.title : "(unknown title)");
+    ui_label(w->ui, 10, 282, 460, UI_FONT_BOLD, AS_TEXT, line);
+    if (w->snap.author[0]) {
+        snprintf(line, sizeof line, "by %s", w->snap.author);
+        ui_label(w->ui, 10, 304, 460, UI_FONT_NORMAL, AS_TEXT, line);
+    }
+    snprintf(line, sizeof line, "requested by %s", s->last_user[0] ? s->last_user : "(unknown)");
+    ui_label(w->ui, 10, 326, 460, UI_FONT_NORMAL, AS_TEXT, line);
+}
+
+/* What this server cannot reach right now, at the bottom. */
+static void as_draw_health(struct as_window *w)
+{
+    const struct replica_status *s = &w->snap.st;
+    int y = 356;
+    if (!w->snap.ready) {
+        ui_label(w->ui, 10, y + 18, 620, UI_FONT_SMALL, AS_DIM,
+                 "Waiting for the books DB and the replication server.");
+        return;
+    }
+    if (s->db_ok && s->repl_ok) {
+        ui_label(w->ui, 10, y + 18, 620, UI_FONT_SMALL, AS_GOOD,
+                 "Books DB and replication server reachable.");
+        return;
+    }
+    char line[400];
+    if (!s->db_ok) {
+        snprintf(line, sizeof line, "Books DB unreachable: %s", s->db_error[0] ? s->db_error : "?");
+        ui_label(w->ui, 10, y, 620, UI_FONT_SMALL, AS_BAD, line);
+        y += 18;
+    }
+    if (!s->repl_ok) {
+        snprintf(line, sizeof line, "Replication server unreachable: %s",
+                 s->repl_error[0] ? s->repl_error : "?");
+        ui_label(w->ui, 10, y, 620, UI_FONT_SMALL, AS_BAD, line);
+    }
+}
+
+static void as_draw(struct as_window *w)
+{
+    asview_get(&w->view, &w->snap);
+    as_update_cover(w);
+    clock_panel(w->ui, AS_CLOCK, &w->panel);
+    as_draw_cover(w);
+    as_draw_restart(w);
+    as_draw_books(w);
+    as_draw_health(w);
+}
+
+static void as_screenshot(struct as_window *w)
+{
+    char err[300];
+    if (!w->cfg->screenshot) {
+        log_info("window", "no --screenshot FILE given: nothing written");
+        return;
+    }
+    if (ui_screenshot(w->ui, w->cfg->screenshot, err, sizeof err) < 0)
+        log_warn("window", "screenshot: %s", err);
+    else
+        log_info("window", "screenshot written to %s", w->cfg->screenshot);
+}
+
+static void as_window_free(struct as_window *w)
+{
+    if (w->restart_up)
+        restarter_stop(&w->restart);
+    if (w->view_up)
+        asview_stop(&w->view);
+    if (w->ui)
+        ui_close(w->ui);
+    free(w->cover_png);
+    free(w);
+}
+
+int as_window_run(const struct as_window_config *cfg, char *err, size_t errlen)
+{
+    struct as_window *w = calloc(1, sizeof *w);
+    if (!w) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    w->cfg = cfg;
+    char title[64];
+    snprintf(title, sizeof title, "Bibliotime - app server %d", cfg->instance);
+    struct ui_config uc = {title, cfg->x, cfg->y, AS_W, AS_H};
+    w->ui = ui_open(&uc, err, errlen);
+    if (!w->ui) {
+        as_window_free(w);
+        return -1;
+    }
+    int rc = asview_start(&w->view, cfg->replica, cfg->ready, cfg->db_conninfo);
+    w->view_up = rc == 0;
+    if (rc == 0) {
+        rc = restarter_start(&w->restart, cfg->replica, cfg->instance, cfg->repl_host,
+                             cfg->rpc_timeout_ms);
+        w->restart_up = rc == 0;
+    }
+    if (rc != 0) {
+        snprintf(err, errlen, "starting the window's threads: %s", strerror(rc));
+        as_window_free(w);
+        return -1;
+    }
+    clock_panel_init(&w->panel, cfg->clock);
+    bool drawn = false;
+    while (!rpcserver_stopping() && ui_begin(w->ui, AS_FRAME_WAIT_MS)) {
+        as_draw(w);
+        bool shot = ui_key_pressed(w->ui, SDLK_F12);
+        ui_end(w->ui);
+        drawn = true;
+        if (shot)
+            as_screenshot(w);
+    }
+    /* The last frame is still in the renderer: it is what the window showed. */
+    if (drawn && cfg->screenshot)
+        as_screenshot(w);
+    as_window_free(w);
+    return 0;
+}

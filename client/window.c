@@ -1,0 +1,220 @@
+/* window: the client's window (DESIGN.md section 6). Immediate mode on the main thread:
+ * every frame copies the booker's view (client/booker.c does every RPC on a thread of
+ * its own) and draws it, so the window keeps drawing while the app server is slow or
+ * down. Layout, 320 x 400:
+ *
+ *   y   8..178  the clock panel (face, Modify / OK / Cancel)
+ *   y 186..222  "Request book"
+ *   y 232..340  the last book: title (bold), author, year and ISBN, served at, session
+ *   y 346..396  session and books left (STATUS); status line: asking..., errors
+ */
+#include "window.h"
+
+#include "booker.h"
+#include "book_rpc.h"
+#include "clock_panel.h"
+#include "log.h"
+#include "rpcserver.h"
+#include "ui.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#define CW_W 320
+#define CW_H 400
+#define CW_MARGIN 10
+#define CW_INNER (CW_W - 2 * CW_MARGIN)
+#define CW_WAIT_MS 100
+
+static const SDL_Rect cw_panel_r = {CW_MARGIN, 8, CW_INNER, 170};
+static const SDL_Rect cw_request_r = {CW_MARGIN, 186, CW_INNER, 36};
+static const SDL_Rect cw_book_r = {CW_MARGIN, 232, CW_INNER, 108};
+#define CW_INFO_Y 348
+#define CW_STATUS_Y 366
+#define CW_LINE 20
+
+static const SDL_Color cw_text = {30, 30, 30, 255};
+static const SDL_Color cw_grey = {105, 105, 105, 255};
+static const SDL_Color cw_busy = {30, 80, 160, 255};
+static const SDL_Color cw_error = {180, 30, 30, 255};
+
+struct cw {
+    const struct cl_window_config *cfg;
+    struct ui *ui;
+    struct booker booker;
+    struct clock_panel panel;
+    struct booker_view view;    /* copied at the start of every frame */
+    uint64_t overs_seen;        /* SESSION_OVER replies already shown */
+    bool dialog;                /* the end-of-session dialog is open */
+    struct booker_summary over; /* what it shows */
+    bool exit;                  /* "Exit" clicked */
+};
+
+static void cw_book(struct cw *w)
+{
+    const struct booker_view *v = &w->view;
+    int x = cw_book_r.x, y = cw_book_r.y, mw = cw_book_r.w;
+    if (!v->have_book) {
+        ui_label(w->ui, x, y, mw, UI_FONT_NORMAL, cw_grey, "No book yet.");
+        ui_label(w->ui, x, y + CW_LINE + 4, mw, UI_FONT_SMALL, cw_grey,
+                 "\u201cRequest book\u201d asks your app server for one.");
+        return;
+    }
+    const struct booker_book *b = &v->book;
+    char line[200], t[20];
+    ui_label(w->ui, x, y, mw, UI_FONT_BOLD, cw_text, b->title);
+    y += CW_LINE + 4;
+    snprintf(line, sizeof line, "by %s", b->author);
+    ui_label(w->ui, x, y, mw, UI_FONT_NORMAL, cw_text, line);
+    y += CW_LINE + 2;
+    if (b->year > 0)
+        snprintf(line, sizeof line, "%d \u00b7 ISBN %s", b->year, b->isbn);
+    else
+        snprintf(line, sizeof line, "ISBN %s", b->isbn);
+    ui_label(w->ui, x, y, mw, UI_FONT_NORMAL, cw_text, line);
+    y += CW_LINE + 2;
+    clock_format(b->server_time_us, false, t, sizeof t);
+    snprintf(line, sizeof line, "served at %s by app server %d", t, b->server);
+    ui_label(w->ui, x, y, mw, UI_FONT_SMALL, cw_grey, line);
+    y += CW_LINE - 2;
+    snprintf(line, sizeof line, "session %" PRId64 ", request %" PRId64, b->session,
+             b->request_id);
+    ui_label(w->ui, x, y, mw, UI_FONT_SMALL, cw_grey, line);
+}
+
+/* Two lines: what the server's STATUS says, then what is happening or went wrong. */
+static void cw_status(struct cw *w)
+{
+    const struct booker_view *v = &w->view;
+    char info[160] = "", line[260];
+    SDL_Color c = cw_grey;
+    if (v->have_status && v->reachable)
+        snprintf(info, sizeof info, "session %" PRId64 ": %d of %d books left", v->session,
+                 v->books_left, v->books_total);
+    if (v->busy == BOOKER_REQUEST) {
+        snprintf(line, sizeof line, "asking\u2026");
+        c = cw_busy;
+    } else if (v->busy == BOOKER_RESTART) {
+        snprintf(line, sizeof line, "starting a new session\u2026");
+        c = cw_busy;
+    } else if (!v->known) {
+        snprintf(line, sizeof line, "connecting to the app server\u2026");
+    } else if (!v->reachable) {
+        /* The reason on the line above the headline would read oddly: headline first,
+         * the reason in place of the STATUS line (which is stale anyway). */
+        snprintf(info, sizeof info, "app server unreachable:");
+        snprintf(line, sizeof line, "%s", v->unreachable);
+        c = cw_error;
+        ui_label(w->ui, CW_MARGIN, CW_INFO_Y, CW_INNER, UI_FONT_SMALL, cw_error, info);
+        ui_label(w->ui, CW_MARGIN, CW_STATUS_Y, CW_INNER, UI_FONT_SMALL, c, line);
+        return;
+    } else if (v->result[0]) {
+        snprintf(line, sizeof line, "%s", v->result);
+        c = v->result_error ? cw_error : cw_grey;
+    } else if (v->have_status && !v->database_ok) {
+        snprintf(line, sizeof line, "books database unavailable");
+        c = cw_error;
+    } else if (v->have_status && !v->replication_ok) {
+        snprintf(line, sizeof line, "replication unavailable, try again");
+        c = cw_error;
+    } else {
+        snprintf(line, sizeof line, "ready");
+    }
+    ui_label(w->ui, CW_MARGIN, CW_INFO_Y, CW_INNER, UI_FONT_SMALL, cw_grey, info);
+    ui_label(w->ui, CW_MARGIN, CW_STATUS_Y, CW_INNER, UI_FONT_SMALL, c, line);
+}
+
+static void cw_dialog(struct cw *w)
+{
+    static const char *const buttons[] = {"Exit", "New session"};
+    const struct booker_summary *s = &w->over;
+    char text[300];
+    snprintf(text, sizeof text,
+             "Session %" PRId64 " gave %d of %d books (app server 1: %d, app server 2: %d) "
+             "to %d users.\nExit, or start a new session?",
+             s->session, s->handed_out, s->books_total, s->by_server1, s->by_server2, s->users);
+    int k = ui_dialog(w->ui, "All books have been handed out", text, buttons, 2);
+    if (k == 0) {
+        log_info("window", "session %" PRId64 " over: exit", s->session);
+        w->exit = true;
+    } else if (k == 1 && booker_restart(&w->booker, s->session)) {
+        log_info("window", "session %" PRId64 " over: asking for a new session", s->session);
+        w->dialog = false;
+    }
+}
+
+/* One frame's widgets, in drawing order; acts on what was clicked. */
+static void cw_draw(struct cw *w)
+{
+    booker_view(&w->booker, &w->view);
+    if (w->view.sessions_over != w->overs_seen) {
+        w->overs_seen = w->view.sessions_over;
+        w->over = w->view.over;
+        w->dialog = true;
+    }
+    clock_panel(w->ui, cw_panel_r, &w->panel);
+    bool idle = w->view.busy == BOOKER_IDLE && !w->dialog;
+    if (ui_button(w->ui, cw_request_r, "Request book", idle))
+        booker_request(&w->booker);
+    cw_book(w);
+    cw_status(w);
+    if (w->dialog)
+        cw_dialog(w);
+}
+
+static void cw_screenshot(struct cw *w)
+{
+    char err[300];
+    if (!w->cfg->screenshot)
+        return;
+    if (ui_screenshot(w->ui, w->cfg->screenshot, err, sizeof err) < 0)
+        log_warn("window", "screenshot: %s", err);
+    else
+        log_info("window", "screenshot written to %s", w->cfg->screenshot);
+}
+
+int cl_window_run(const struct cl_window_config *cfg, char *err, size_t errlen)
+{
+    static struct cw w; /* one window per process; too big for a comfortable stack frame */
+    memset(&w, 0, sizeof w);
+    w.cfg = cfg;
+    char title[128];
+    snprintf(title, sizeof title, "Bibliotime client %s (app server %lu)", cfg->name,
+             cfg->book_prog - BOOK_PROG);
+    struct ui_config uc = {title, cfg->x, cfg->y, CW_W, CW_H};
+    w.ui = ui_open(&uc, err, errlen);
+    if (!w.ui)
+        return -1;
+    struct booker_config bc = {cfg->clock, cfg->server, cfg->book_prog, cfg->name,
+                               cfg->rpc_timeout_ms};
+    int rc = booker_start(&w.booker, &bc);
+    if (rc != 0) {
+        snprintf(err, errlen, "starting the request thread: %s", strerror(rc));
+        ui_close(w.ui);
+        return -1;
+    }
+    clock_panel_init(&w.panel, cfg->clock);
+    log_info("window", "open at %d,%d for %s, app server %s program %lu", cfg->x, cfg->y,
+             cfg->name, cfg->server, cfg->book_prog);
+    /* The screenshot at the end holds what the window showed last, dialog included: on
+     * "Exit" or a stop the frame is drawn but not shown; once closed, ui_begin leaves the
+     * last frame shown in place (drawing it again would darken the blended text). */
+    for (;;) {
+        bool open = ui_begin(w.ui, CW_WAIT_MS);
+        bool end = !open || rpcserver_stopping();
+        bool shot = open && ui_key_pressed(w.ui, SDLK_F12);
+        if (open)
+            cw_draw(&w);
+        end = end || w.exit;
+        if (shot || (end && cfg->screenshot))
+            cw_screenshot(&w);
+        if (end)
+            break;
+        ui_end(w.ui);
+    }
+    log_info("window", "closed");
+    ui_close(w.ui);
+    booker_stop(&w.booker);
+    return 0;
+}

@@ -188,7 +188,7 @@ static bool booker_do_restart(struct booker *b, int64_t seen, char *err, size_t 
         booker_result_locked(b, false, "session %" PRId64 " is open with %d books",
                              (int64_t)rep.session, rep.books_left);
     else
-        booker_result_locked(b, true, "new session: %s", booker_refusal(rep.status, rep.message));
+        booker_result_locked(b, true, "%s", booker_refusal(rep.status, rep.message));
     b->view.busy = BOOKER_IDLE;
     pthread_mutex_unlock(&b->lock);
     xdr_free((xdrproc_t)xdr_session_reply, (char *)&rep);

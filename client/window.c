@@ -6,7 +6,8 @@
  *   y   8..178  the clock panel (face, Modify / OK / Cancel)
  *   y 186..222  "Request book"
  *   y 232..340  the last book: title (bold), author, year and ISBN, served at, session
- *   y 346..396  session and books left (STATUS); status line: asking..., errors
+ *   y 344..398  session and books left (STATUS), then the status line: asking...,
+ *               errors; "app server unreachable:" with the reason on two lines
  */
 #include "window.h"
 
@@ -30,8 +31,8 @@
 static const SDL_Rect cw_panel_r = {CW_MARGIN, 8, CW_INNER, 170};
 static const SDL_Rect cw_request_r = {CW_MARGIN, 186, CW_INNER, 36};
 static const SDL_Rect cw_book_r = {CW_MARGIN, 232, CW_INNER, 108};
-#define CW_INFO_Y 348
-#define CW_STATUS_Y 366
+#define CW_STATUS_Y 344     /* three lines of small text */
+#define CW_SMALL_LINE 18
 #define CW_LINE 20
 
 static const SDL_Color cw_text = {30, 30, 30, 255};
@@ -83,7 +84,22 @@ static void cw_book(struct cw *w)
     ui_label(w->ui, x, y, mw, UI_FONT_SMALL, cw_grey, line);
 }
 
-/* Two lines: what the server's STATUS says, then what is happening or went wrong. */
+/* A reason like "host program N version 1: why" on two lines, broken after the first
+ * ": " (each line cut with "..." if it is still too wide). */
+static void cw_reason(struct cw *w, int y, SDL_Color c, const char *why)
+{
+    const char *cut = strstr(why, ": ");
+    char first[200];
+    if (!cut) {
+        ui_label(w->ui, CW_MARGIN, y, CW_INNER, UI_FONT_SMALL, c, why);
+        return;
+    }
+    snprintf(first, sizeof first, "%.*s", (int)(cut - why + 1), why);
+    ui_label(w->ui, CW_MARGIN, y, CW_INNER, UI_FONT_SMALL, c, first);
+    ui_label(w->ui, CW_MARGIN, y + CW_SMALL_LINE, CW_INNER, UI_FONT_SMALL, c, cut + 2);
+}
+
+/* What the server's STATUS says, then what is happening or went wrong. */
 static void cw_status(struct cw *w)
 {
     const struct booker_view *v = &w->view;
@@ -101,13 +117,10 @@ static void cw_status(struct cw *w)
     } else if (!v->known) {
         snprintf(line, sizeof line, "connecting to the app server\u2026");
     } else if (!v->reachable) {
-        /* The reason on the line above the headline would read oddly: headline first,
-         * the reason in place of the STATUS line (which is stale anyway). */
-        snprintf(info, sizeof info, "app server unreachable:");
-        snprintf(line, sizeof line, "%s", v->unreachable);
-        c = cw_error;
-        ui_label(w->ui, CW_MARGIN, CW_INFO_Y, CW_INNER, UI_FONT_SMALL, cw_error, info);
-        ui_label(w->ui, CW_MARGIN, CW_STATUS_Y, CW_INNER, UI_FONT_SMALL, c, line);
+        /* The STATUS line is stale: the three lines say why instead. */
+        ui_label(w->ui, CW_MARGIN, CW_STATUS_Y, CW_INNER, UI_FONT_SMALL, cw_error,
+                 "app server unreachable:");
+        cw_reason(w, CW_STATUS_Y + CW_SMALL_LINE, cw_error, v->unreachable);
         return;
     } else if (v->result[0]) {
         snprintf(line, sizeof line, "%s", v->result);
@@ -121,8 +134,8 @@ static void cw_status(struct cw *w)
     } else {
         snprintf(line, sizeof line, "ready");
     }
-    ui_label(w->ui, CW_MARGIN, CW_INFO_Y, CW_INNER, UI_FONT_SMALL, cw_grey, info);
-    ui_label(w->ui, CW_MARGIN, CW_STATUS_Y, CW_INNER, UI_FONT_SMALL, c, line);
+    ui_label(w->ui, CW_MARGIN, CW_STATUS_Y, CW_INNER, UI_FONT_SMALL, cw_grey, info);
+    ui_label(w->ui, CW_MARGIN, CW_STATUS_Y + CW_SMALL_LINE, CW_INNER, UI_FONT_SMALL, c, line);
 }
 
 static void cw_dialog(struct cw *w)
@@ -130,10 +143,13 @@ static void cw_dialog(struct cw *w)
     static const char *const buttons[] = {"Exit", "New session"};
     const struct booker_summary *s = &w->over;
     char text[300];
+    /* Five short lines (broken here, not by the dialog's wrapping), so the dialog and its
+     * buttons keep one place (up to five-digit book counts). */
     snprintf(text, sizeof text,
-             "Session %" PRId64 " gave %d of %d books (app server 1: %d, app server 2: %d) "
-             "to %d users.\nExit, or start a new session?",
-             s->session, s->handed_out, s->books_total, s->by_server1, s->by_server2, s->users);
+             "Session %" PRId64 " is over:\n%d of %d books handed out\n(server 1: %d, server 2: %d)\n"
+             "to %d %s.\nExit, or start a new session?",
+             s->session, s->handed_out, s->books_total, s->by_server1, s->by_server2, s->users,
+             s->users == 1 ? "user" : "users");
     int k = ui_dialog(w->ui, "All books have been handed out", text, buttons, 2);
     if (k == 0) {
         log_info("window", "session %" PRId64 " over: exit", s->session);

@@ -276,7 +276,8 @@ void rpcserver_loop(void)
             fds = grown;
             cap = n + 1;
         }
-        memcpy(fds, svc_pollfd, sizeof *fds * (size_t)n);
+        if (n > 0)
+            memcpy(fds, svc_pollfd, sizeof *fds * (size_t)n);
         fds[n].fd = rpcserver_pipe[0];
         fds[n].events = POLLIN;
         fds[n].revents = 0;

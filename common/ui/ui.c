@@ -72,6 +72,9 @@ struct ui *ui_open(const struct ui_config *cfg, char *err, size_t errlen)
     ui->press_x = ui->press_y = -1;
 
     SDL_SetHint(SDL_HINT_RENDER_DRIVER, "software");
+    /* Without this SDL shows the software renderer's frame through an OpenGL texture
+     * (Mesa's llvmpipe under Xvfb): costly when idle and not what a screenshot reads. */
+    SDL_SetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0");
     ui->window = SDL_CreateWindow(cfg->title ? cfg->title : "", cfg->x, cfg->y, cfg->w,
                                   cfg->h, SDL_WINDOW_SHOWN);
     if (!ui->window) {
@@ -124,6 +127,8 @@ static void handle_event(struct ui *ui, const SDL_Event *ev)
         ui->closed = true;
         break;
     case SDL_WINDOWEVENT:
+        if (ev->window.windowID != 0 && ev->window.windowID != ui->window_id)
+            break;
         if (ev->window.event == SDL_WINDOWEVENT_CLOSE)
             ui->closed = true;
         else if (ev->window.event == SDL_WINDOWEVENT_LEAVE)

@@ -19,14 +19,14 @@ static struct mode_look mode_look(enum ui_clock_mode mode)
 {
     switch (mode) {
     case UI_CLOCK_RUNNING:
-        return (struct mode_look){{0, 110, 45, 255}, {222, 236, 226, 255}, "synchronised"};
+        return (struct mode_look){{0, 110, 45, 255}, {232, 242, 235, 255}, "synchronised"};
     case UI_CLOCK_UNSYNCHRONISED:
-        return (struct mode_look){{196, 124, 0, 255}, {244, 234, 214, 255}, "not synchronised"};
+        return (struct mode_look){{196, 124, 0, 255}, {248, 241, 228, 255}, "not synchronised"};
     case UI_CLOCK_SLEWING:
-        return (struct mode_look){{30, 90, 185, 255}, {220, 229, 244, 255}, "slewing"};
+        return (struct mode_look){{30, 90, 185, 255}, {230, 237, 248, 255}, "slewing"};
     case UI_CLOCK_STOPPED:
     default:
-        return (struct mode_look){{180, 32, 32, 255}, {240, 222, 222, 255},
+        return (struct mode_look){{180, 32, 32, 255}, {246, 232, 232, 255},
                                   "stopped: being set by hand"};
     }
 }
@@ -284,7 +284,7 @@ void ui_time_editor(struct ui *ui, SDL_Rect r, struct ui_time_edit *e)
             set_focus(e, f);
             step_field(e, f, 1);
         }
-        if (ui_button(ui, l.minus[f], "-", true)) {
+        if (ui_button(ui, l.minus[f], "\xe2\x88\x92", true)) { /* − */
             set_focus(e, f);
             step_field(e, f, -1);
         }

@@ -45,7 +45,7 @@ TOOLS      := $(TOOL_SRC:test/tools/%.c=$(BUILD)/test/%)
 UNIT_SRC   := $(wildcard test/unit/test_*.c)
 UNITS      := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 
-.PHONY: all tools units test unit system bench run clean deps
+.PHONY: all tools units test unit system bench run screenshots clean deps
 .SECONDARY:
 
 all: $(PROGRAMS)
@@ -107,6 +107,11 @@ bench: deps
 run: deps
 	$(MAKE) all
 	scripts/run
+
+# One PNG of each window in a scripted state, into docs/ (for the README).
+screenshots: deps
+	$(MAKE) all
+	scripts/screenshots
 
 clean:
 	rm -rf build bin

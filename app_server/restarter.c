@@ -4,32 +4,25 @@
 #include "log.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #define RESTARTER_APPLY_WAIT_MS 5000  /* how long to wait for the replica to apply it */
 #define RESTARTER_IDLE_MS 60000       /* nothing to do: woken by a request */
 
-static void restarter_say(struct restarter *r, bool failed, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void restarter_say(struct restarter *r, bool failed, const char *fmt, ...)
+static void restarter_say(struct restarter *r, bool failed, const char *message,
+                          const char *detail)
 {
-    char msg[sizeof r->message];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     pthread_mutex_lock(&r->lock);
-    snprintf(r->message, sizeof r->message, "%s", msg);
+    snprintf(r->message, sizeof r->message, "%s", message);
+    snprintf(r->detail, sizeof r->detail, "%s", detail ? detail : "");
     r->failed = failed;
     r->message_ns = clock_mono_ns();
     pthread_mutex_unlock(&r->lock);
     if (failed)
-        log_warn("window", "restart: %s", msg);
+        log_warn("window", "restart: %s: %s", message, detail ? detail : "");
     else
-        log_info("window", "restart: %s", msg);
+        log_info("window", "restart: %s", message);
 }
 
 static int restarter_job(void *arg)
@@ -48,10 +41,11 @@ static int restarter_job(void *arg)
     int64_t seq = 0;
     char why[300];
     int rc = replclient_append(&r->repl, r->instance, &op, &seq, why, sizeof why);
+    char msg[120];
     if (rc == -1) {
-        restarter_say(r, true, "replication server unreachable: %s", why);
+        restarter_say(r, true, "failed: replication server unreachable", why);
     } else if (rc < 0) {
-        restarter_say(r, true, "new session refused: %s", why);
+        restarter_say(r, true, "failed: refused by the replication server", why);
     } else {
         /* Wait in short steps so closing the window is not held up. */
         int64_t end = clock_mono_ns() + (int64_t)RESTARTER_APPLY_WAIT_MS * 1000000;
@@ -60,14 +54,18 @@ static int restarter_job(void *arg)
             applied = replica_wait(r->replica, seq, 200) == 0;
         struct replica_status s;
         replica_status(r->replica, &s);
-        if (!applied)
-            restarter_say(r, true, "session %" PRId64 " asked for, not applied yet%s", seq,
-                          s.db_ok ? "" : " (books DB unreachable)");
-        else if (s.session == seq)
-            restarter_say(r, false, "new session opened (session %" PRId64 ")", seq);
-        else
-            restarter_say(r, false, "a new session had already been opened (session %" PRId64 ")",
-                          s.session);
+        if (!applied) {
+            snprintf(msg, sizeof msg, "session %" PRId64 " not applied yet", seq);
+            snprintf(why, sizeof why, "the log has entry %" PRId64 " but this server applied up to %" PRId64 "%s%s",
+                     seq, s.applied_seq, s.db_ok ? "" : "; books DB: ", s.db_ok ? "" : s.db_error);
+            restarter_say(r, true, msg, why);
+        } else if (s.session == seq) {
+            snprintf(msg, sizeof msg, "new session opened (session %" PRId64 ")", seq);
+            restarter_say(r, false, msg, NULL);
+        } else {
+            snprintf(msg, sizeof msg, "already renewed: session %" PRId64, s.session);
+            restarter_say(r, false, msg, NULL);
+        }
     }
     pthread_mutex_lock(&r->lock);
     r->busy = false;
@@ -106,6 +104,7 @@ bool restarter_request(struct restarter *r, int64_t prev)
         r->busy = r->pending = true;
         r->prev = prev;
         r->failed = false;
+        r->detail[0] = '\0';
         snprintf(r->message, sizeof r->message, "opening a new session...");
         r->message_ns = clock_mono_ns();
     }
@@ -121,6 +120,7 @@ void restarter_state(struct restarter *r, struct restarter_state *out)
     out->busy = r->busy;
     out->failed = r->failed;
     snprintf(out->message, sizeof out->message, "%s", r->message);
+    snprintf(out->detail, sizeof out->detail, "%s", r->detail);
     out->age_ms = r->message[0] ? (clock_mono_ns() - r->message_ns) / 1000000 : 0;
     pthread_mutex_unlock(&r->lock);
 }

@@ -19,7 +19,8 @@ struct restarter {
     pthread_mutex_t lock;       /* everything below */
     bool pending, busy, failed;
     int64_t prev;
-    char message[400];
+    char message[120];          /* short, beside the button */
+    char detail[400];           /* why it failed, "" if it did not */
     int64_t message_ns;         /* monotonic time the message was set */
     struct worker worker;
 };
@@ -32,7 +33,8 @@ bool restarter_request(struct restarter *r, int64_t prev);
 
 struct restarter_state {
     bool busy, failed;
-    char message[400];          /* "" when there is nothing to say */
+    char message[120];          /* "" when there is nothing to say */
+    char detail[400];           /* why it failed; "" if it did not */
     int64_t age_ms;             /* how long ago the message was set */
 };
 void restarter_state(struct restarter *r, struct restarter_state *out);

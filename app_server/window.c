@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define AS_W 640
 #define AS_H 400
@@ -80,13 +81,13 @@ static void as_draw_cover(struct as_window *w)
     const char *caption;
     SDL_Color color = AS_DIM;
     if (!w->snap.ready || w->cover_book == 0)
-        caption = "no book handed out yet";
+        caption = "no book yet";
     else if (w->cover_png)
         caption = "cover of the last book";
     else if (w->cover_known)
         caption = "this book has no cover";
     else if (w->cover_why[0]) {
-        caption = "cover unavailable (books DB)";
+        caption = "cover: books DB down";
         color = AS_BAD;
     } else
         caption = "loading the cover...";
@@ -94,23 +95,27 @@ static void as_draw_cover(struct as_window *w)
              caption);
 }
 
-static void as_draw_restart(struct as_window *w)
+/* The button and, beside it, what the last click did (for a while). */
+static void as_draw_restart(struct as_window *w, struct restarter_state *rs)
 {
-    struct restarter_state rs;
-    restarter_state(&w->restart, &rs);
-    bool enabled = w->snap.ready && !rs.busy;
+    restarter_state(&w->restart, rs);
+    bool enabled = w->snap.ready && !rs->busy;
     if (ui_button(w->ui, AS_RESTART, "Restart", enabled)) {
         log_info("window", "Restart clicked: a new session after session %" PRId64,
                  w->snap.st.session);
         restarter_request(&w->restart, w->snap.st.session);
-        restarter_state(&w->restart, &rs);
+        restarter_state(&w->restart, rs);
     }
-    int x = AS_RESTART.x + AS_RESTART.w + 10, y = AS_RESTART.y + 8, mw = 470 - x;
-    if (rs.message[0] && (rs.busy || rs.age_ms < AS_MESSAGE_SHOW_MS))
-        ui_label(w->ui, x, y, mw, UI_FONT_NORMAL, rs.busy ? AS_DIM : rs.failed ? AS_BAD : AS_GOOD,
-                 rs.message);
+    if (!rs->busy && rs->age_ms >= AS_MESSAGE_SHOW_MS)
+        rs->message[0] = rs->detail[0] = '\0';
+    int x = AS_RESTART.x + AS_RESTART.w + 10, y = AS_RESTART.y + 7, mw = 470 - x;
+    if (rs->message[0])
+        ui_label(w->ui, x, y, mw, UI_FONT_NORMAL, rs->busy     ? AS_DIM
+                                                  : rs->failed ? AS_BAD
+                                                               : AS_GOOD,
+                 rs->message);
     else if (w->snap.ready)
-        ui_label(w->ui, x, y, mw, UI_FONT_SMALL, AS_DIM, "starts a new session for both servers");
+        ui_label(w->ui, x, y + 2, mw, UI_FONT_SMALL, AS_DIM, "opens a new session on both servers");
 }
 
 /* The session, the last book handed out and to whom. */
@@ -119,62 +124,61 @@ static void as_draw_books(struct as_window *w)
     char line[512];
     const struct replica_status *s = &w->snap.st;
     if (!w->snap.ready) {
-        ui_label(w->ui, 10, 240, 460, UI_FONT_BOLD, AS_TEXT,
+        ui_label(w->ui, 10, 236, 460, UI_FONT_BOLD, AS_TEXT,
                  "Starting: catching up with the replication log...");
-        ui_label(w->ui, 10, 264, 460, UI_FONT_SMALL, AS_DIM,
+        ui_label(w->ui, 10, 262, 460, UI_FONT_SMALL, AS_DIM,
                  "Books are handed out once this server's view is current.");
         return;
     }
     if (s->session == 0)
         snprintf(line, sizeof line, "No session open yet");
     else if (s->books_left == 0)
-        snprintf(line, sizeof line, "Session %" PRId64 ": all %d books handed out", s->session,
-                 s->books_total);
+        snprintf(line, sizeof line, "Session %" PRId64 ": all books handed out", s->session);
     else
-        snprintf(line, sizeof line, "Session %" PRId64 ": %d of %d books left", s->session,
-                 s->books_left, s->books_total);
+        snprintf(line, sizeof line, "Session %" PRId64 ": %d of %d book%s left", s->session,
+                 s->books_left, s->books_total, s->books_total == 1 ? "" : "s");
     ui_label(w->ui, 10, 236, 460, UI_FONT_BOLD, AS_TEXT, line);
-    ui_label(w->ui, 10, 264, 460, UI_FONT_SMALL, AS_DIM, "Last book this server handed out:");
+    ui_label(w->ui, 10, 262, 460, UI_FONT_SMALL, AS_DIM, "Last book this server handed out:");
     if (s->last_book_id == 0) {
-        ui_label(w->ui, 10, 282, 460, UI_FONT_NORMAL, AS_DIM, "none yet");
+        ui_label(w->ui, 10, 279, 460, UI_FONT_NORMAL, AS_DIM, "none yet");
         return;
     }
     snprintf(line, sizeof line, "%s", w->snap.title[0] ? w->snap.title : "(unknown title)");
-    ui_label(w->ui, 10, 282, 460, UI_FONT_BOLD, AS_TEXT, line);
+    ui_label(w->ui, 10, 279, 460, UI_FONT_BOLD, AS_TEXT, line);
     if (w->snap.author[0]) {
         snprintf(line, sizeof line, "by %s", w->snap.author);
-        ui_label(w->ui, 10, 304, 460, UI_FONT_NORMAL, AS_TEXT, line);
+        ui_label(w->ui, 10, 300, 460, UI_FONT_NORMAL, AS_TEXT, line);
     }
     snprintf(line, sizeof line, "requested by %s", s->last_user[0] ? s->last_user : "(unknown)");
-    ui_label(w->ui, 10, 326, 460, UI_FONT_NORMAL, AS_TEXT, line);
+    ui_label(w->ui, 10, 321, 460, UI_FONT_NORMAL, AS_TEXT, line);
 }
 
-/* What this server cannot reach right now, at the bottom. */
-static void as_draw_health(struct as_window *w)
+/* At the bottom, full width: what this server cannot reach, and why Restart failed. */
+static void as_draw_health(struct as_window *w, const struct restarter_state *rs)
 {
     const struct replica_status *s = &w->snap.st;
-    int y = 356;
-    if (!w->snap.ready) {
-        ui_label(w->ui, 10, y + 18, 620, UI_FONT_SMALL, AS_DIM,
-                 "Waiting for the books DB and the replication server.");
-        return;
+    char line[3][600];
+    int n = 0;
+    if (w->snap.ready && !s->db_ok) {
+        /* Its errors mostly start with "books DB unavailable: ". */
+        if (strncasecmp(s->db_error, "books DB", 8) == 0)
+            snprintf(line[n++], sizeof line[0], "Books DB%s", s->db_error + 8);
+        else
+            snprintf(line[n++], sizeof line[0], "Books DB unreachable: %s",
+                     s->db_error[0] ? s->db_error : "no answer");
     }
-    if (s->db_ok && s->repl_ok) {
-        ui_label(w->ui, 10, y + 18, 620, UI_FONT_SMALL, AS_GOOD,
-                 "Books DB and replication server reachable.");
-        return;
-    }
-    char line[400];
-    if (!s->db_ok) {
-        snprintf(line, sizeof line, "Books DB unreachable: %s", s->db_error[0] ? s->db_error : "?");
-        ui_label(w->ui, 10, y, 620, UI_FONT_SMALL, AS_BAD, line);
-        y += 18;
-    }
-    if (!s->repl_ok) {
-        snprintf(line, sizeof line, "Replication server unreachable: %s",
-                 s->repl_error[0] ? s->repl_error : "?");
-        ui_label(w->ui, 10, y, 620, UI_FONT_SMALL, AS_BAD, line);
-    }
+    if (w->snap.ready && !s->repl_ok)
+        snprintf(line[n++], sizeof line[0], "Replication server unreachable: %s",
+                 s->repl_error[0] ? s->repl_error : "no answer");
+    if (rs->failed && rs->detail[0])
+        snprintf(line[n++], sizeof line[0], "Restart: %s", rs->detail);
+    int y = 394 - 16 * (n ? n : 1);
+    if (n == 0)
+        ui_label(w->ui, 10, y, 620, UI_FONT_SMALL, w->snap.ready ? AS_GOOD : AS_DIM,
+                 w->snap.ready ? "Books DB and replication server reachable."
+                               : "Waiting for the books DB and the replication server.");
+    for (int i = 0; i < n; i++)
+        ui_label(w->ui, 10, y + 16 * i, 620, UI_FONT_SMALL, AS_BAD, line[i]);
 }
 
 static void as_draw(struct as_window *w)
@@ -183,9 +187,10 @@ static void as_draw(struct as_window *w)
     as_update_cover(w);
     clock_panel(w->ui, AS_CLOCK, &w->panel);
     as_draw_cover(w);
-    as_draw_restart(w);
+    struct restarter_state rs;
+    as_draw_restart(w, &rs);
     as_draw_books(w);
-    as_draw_health(w);
+    as_draw_health(w, &rs);
 }
 
 static void as_screenshot(struct as_window *w)

@@ -5,7 +5,8 @@
  *   |                                            | nodes       |
  *   +--------------------------------------------+-------------+
  *   | UTC source: where, last offset and round trip (or why none) |
- *   | table of joined nodes (10,240 620x150)                      |
+ *   | table of joined nodes (10,218 620x152), 5 rows visible      |
+ *   | why nodes were skipped in the last round                    |
  *   +-------------------------------------------------------------+
  *
  * Everything shown is copied each frame from the clock, the node table and the rounds'
@@ -30,7 +31,7 @@
 #define TS_CELL 240
 
 static const SDL_Rect TS_CLOCK = {10, 10, 460, 170};
-static const SDL_Rect TS_TABLE = {10, 240, 620, 150};
+static const SDL_Rect TS_TABLE = {10, 218, 620, 152};
 static const int TS_SIDE_X = 484, TS_SIDE_W = 146;
 
 static const SDL_Color TS_TEXT = {30, 34, 40, 255};
@@ -38,9 +39,9 @@ static const SDL_Color TS_DIM = {96, 102, 112, 255};
 static const SDL_Color TS_BAD = {180, 30, 30, 255};
 static const SDL_Color TS_GOOD = {20, 110, 50, 255};
 
-static const char *const ts_titles[TS_NCOLS] = {"Node", "Address", "Last delta",
-                                                "Round trip", "Adj.", "State"};
-static const int ts_widths[TS_NCOLS] = {100, 110, 100, 86, 44, 180};
+static const char *const ts_titles[TS_NCOLS] = {"Node", "Address", "Last delta", "RTT",
+                                                "Adj.", "State"};
+static const int ts_widths[TS_NCOLS] = {96, 90, 114, 90, 50, 180};
 
 struct ts_window {
     const struct ts_window_config *cfg;
@@ -53,15 +54,15 @@ struct ts_window {
     const char *cellp[NODES_MAX * TS_NCOLS];
 };
 
-/* A duration or offset: microseconds below 1 ms, milliseconds with 3 decimals up to
- * 100 s, seconds with 3 decimals beyond (a clock set by hand can be hours off). */
+/* A duration or offset: microseconds below 1 ms, milliseconds with 3 decimals below
+ * 1 s, seconds with 3 decimals beyond (a clock set by hand can be hours off). */
 static void ts_format_us(int64_t us, bool sign, char *buf, size_t len)
 {
     int64_t a = us < 0 ? -us : us;
     const char *s = us < 0 ? "-" : sign ? "+" : "";
     if (a < 1000)
         snprintf(buf, len, "%s%" PRId64 " us", s, a);
-    else if (a < INT64_C(100000000))
+    else if (a < INT64_C(1000000))
         snprintf(buf, len, "%s%" PRId64 ".%03" PRId64 " ms", s, a / 1000, a % 1000);
     else
         snprintf(buf, len, "%s%" PRId64 ".%03" PRId64 " s", s, a / 1000000, a / 1000 % 1000);
@@ -92,7 +93,7 @@ static void ts_fill_cells(struct ts_window *w)
             snprintf(c[5], TS_CELL, "skipped: %s", n->reason[0] ? n->reason : "no reason given");
             break;
         default:
-            snprintf(c[5], TS_CELL, "new: waiting for the next round");
+            snprintf(c[5], TS_CELL, "new: no round yet");
             break;
         }
         for (int k = 0; k < TS_NCOLS; k++)
@@ -122,30 +123,50 @@ static void ts_draw_side(struct ts_window *w)
     ui_label(w->ui, x, 148, mw, UI_FONT_BOLD, TS_TEXT, buf);
 }
 
-/* Where UTC comes from and what the last round got from it. */
+/* One line: where UTC comes from and what the last round got from it (or why not). */
 static void ts_draw_utc(struct ts_window *w)
 {
     char line[700], off[40], rtt[40];
     const struct rounds_status *s = &w->st;
+    SDL_Color color = TS_GOOD;
     if (s->utc_ok) {
-        snprintf(line, sizeof line, "UTC source: %s", s->utc_source);
-        ui_label(w->ui, 10, 190, 620, UI_FONT_BOLD, TS_TEXT, line);
         ts_format_us(s->utc_offset_us, true, off, sizeof off);
         ts_format_us(s->utc_rtt_us, false, rtt, sizeof rtt);
-        snprintf(line, sizeof line, "last offset %s, round trip %s (round %" PRId64 ")", off, rtt,
-                 s->last_round);
-        ui_label(w->ui, 10, 212, 620, UI_FONT_NORMAL, TS_GOOD, line);
+        snprintf(line, sizeof line, "%s   offset %s   round trip %s", s->utc_source, off, rtt);
     } else if (s->last_round == 0) {
-        ui_label(w->ui, 10, 190, 620, UI_FONT_BOLD, TS_TEXT, "UTC source: -");
-        ui_label(w->ui, 10, 212, 620, UI_FONT_NORMAL, TS_DIM, "waiting for the first round");
+        snprintf(line, sizeof line, "waiting for the first round");
+        color = TS_DIM;
+    } else if (strstr(s->utc_error, "no --utc-server")) {
+        snprintf(line, sizeof line, "none given: the coordinator keeps its own clock");
+        color = TS_DIM;
     } else {
-        ui_label(w->ui, 10, 190, 620, UI_FONT_BOLD, TS_TEXT,
-                 "UTC source: none (the coordinator keeps its own clock)");
-        bool given = strstr(s->utc_error, "no --utc-server") == NULL;
-        snprintf(line, sizeof line, "%s%s", given ? "unreachable: " : "",
+        snprintf(line, sizeof line, "unreachable, own clock kept: %s",
                  s->utc_error[0] ? s->utc_error : "no answer");
-        ui_label(w->ui, 10, 212, 620, UI_FONT_NORMAL, given ? TS_BAD : TS_DIM, line);
+        color = TS_BAD;
     }
+    ui_label(w->ui, 10, 192, 90, UI_FONT_SMALL, TS_DIM, "UTC source");
+    ui_label(w->ui, 92, 189, 538, UI_FONT_NORMAL, color, line);
+}
+
+/* Under the table, in full: why nodes were skipped (the State column cuts it). */
+static void ts_draw_skipped(struct ts_window *w)
+{
+    char line[1024] = "";
+    size_t used = 0, skipped = 0;
+    for (size_t i = 0; i < w->nnodes && used < sizeof line - 1; i++) {
+        const struct node_info *n = &w->node[i];
+        if (n->state != NODE_SKIPPED)
+            continue;
+        int k = snprintf(line + used, sizeof line - used, "%s%s: %s", skipped ? "; " : "Skipped ",
+                         n->name, n->reason);
+        used += k > 0 ? (size_t)k : 0;
+        skipped++;
+    }
+    int y = TS_TABLE.y + TS_TABLE.h + 4;
+    if (skipped)
+        ui_label(w->ui, 10, y, 620, UI_FONT_SMALL, TS_BAD, line);
+    else if (w->nnodes > 0 && w->st.last_round > 0)
+        ui_label(w->ui, 10, y, 620, UI_FONT_SMALL, TS_DIM, "No node skipped in the last round.");
 }
 
 static void ts_draw(struct ts_window *w)
@@ -161,6 +182,7 @@ static void ts_draw(struct ts_window *w)
     if (w->nnodes == 0)
         ui_label(w->ui, TS_TABLE.x + 8, TS_TABLE.y + 40, TS_TABLE.w - 16, UI_FONT_NORMAL, TS_DIM,
                  "No node has joined yet.");
+    ts_draw_skipped(w);
 }
 
 static void ts_screenshot(struct ts_window *w)

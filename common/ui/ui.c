@@ -261,7 +261,8 @@ bool ui_clicked(struct ui *ui, SDL_Rect r)
 
 bool ui_key_pressed(struct ui *ui, SDL_Keycode key)
 {
-    if (ui_input_blocked(ui))
+    /* F12 (screenshot) acts on the whole window, so a dialog does not block it. */
+    if (key != SDLK_F12 && ui_input_blocked(ui))
         return false;
     for (int i = 0; i < ui->nkeys; i++)
         if (ui->keys[i] == key) {

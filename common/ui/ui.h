@@ -85,8 +85,8 @@ void ui_table(struct ui *ui, SDL_Rect r, const char *const *titles, const int *w
 int ui_dialog(struct ui *ui, const char *title, const char *text, const char *const *buttons,
               int nbuttons);
 
-/* Added: true if key was pressed this frame (e.g. SDLK_F12 for a screenshot). False
- * while a dialog shown in the previous frame blocks the widgets behind it. */
+/* True if key was pressed this frame (e.g. SDLK_F12 for a screenshot). False while a
+ * dialog shown in the previous frame blocks the widgets behind it, except for F12. */
 bool ui_key_pressed(struct ui *ui, SDL_Keycode key);
 
 #endif

@@ -1,0 +1,280 @@
+# Shared by the GUI tests (test/gui/*.sh): sourced, never run. The system tests' helpers
+# (test/system/lib.sh: start_servers, sql, wait_until, part_log, the books helpers) plus
+# what driving the windows needs: where each window is and where its buttons are (read
+# from the window code), clicks and keys with xdotool, screenshots of the root window
+# (xwd) cut to a region, pixel comparisons (ImageMagick compare -metric AE) and a clean
+# close through WM_DELETE_WINDOW. test/run-all gui starts the Xvfb and sets DISPLAY.
+# shellcheck shell=bash source-path=SCRIPTDIR
+# shellcheck disable=SC2034  # the layout constants are for the tests that source this
+source "$(dirname "${BASH_SOURCE[0]}")/../system/lib.sh"
+
+[[ -n ${DISPLAY:-} ]] || fail "no DISPLAY: run the GUI tests through test/run-all gui"
+xdpyinfo >/dev/null 2>&1 || fail "display $DISPLAY does not answer"
+# scripts/cluster opens the windows of the time server and the app servers.
+export WINDOWS=1
+GUI_DIR=$ROOT/test/gui
+GOLDEN_DIR=$GUI_DIR/golden
+
+# ---- Where the windows are (scripts/lib/cluster-rpc.sh and scripts/run) -----------------
+# "X Y W H" of each window on the 1280x800 screen.
+WIN_TIME_SERVER="0 0 640 400"
+WIN_APP1="0 400 640 400"
+WIN_APP2="640 400 640 400"
+WIN_CLIENT1="640 0 320 400"
+WIN_CLIENT2="960 0 320 400"
+client_win() { if (($1 == 1)); then echo "$WIN_CLIENT1"; else echo "$WIN_CLIENT2"; fi; }
+app_win() { if (($1 == 1)); then echo "$WIN_APP1"; else echo "$WIN_APP2"; fi; }
+
+# ---- Where things are inside a window ("X Y" centres, "X Y W H" regions) ----------------
+# common/ui/clock_panel.c lays out a panel rect r: face {r.x, r.y, r.w, r.h-42}, Modify
+# 120x34 centred at the bottom, OK and Cancel 120x34 either side of the centre, 14 apart.
+# client/window.c: panel {10,8,300,170}, "Request book" {10,186,300,36}, the last book
+# {10,232,300,108} (its fourth line "served at ..." at y 300), status lines from y 344.
+CLIENT_MODIFY="160 161"
+CLIENT_OK="93 161"
+CLIENT_CANCEL="227 161"
+CLIENT_REQUEST="160 204"
+CLIENT_FACE="10 8 300 128"
+CLIENT_BOOK="10 232 300 108"
+CLIENT_SERVED_LINE="10 299 300 18"   # "served at HH:MM:SS by app server N"
+# app_server/window.c: panel {10,10,460,170}, cover {480,10,150,225}, Restart {10,190,130,34}.
+APP_MODIFY="240 163"
+APP_OK="173 163"
+APP_CANCEL="307 163"
+APP_RESTART="75 207"
+APP_FACE="10 10 460 128"
+APP_PANEL="10 10 460 170"
+APP_COVER="480 10 150 225"
+# time_server/window.c: the same panel as the app server; "UTC source" then, from x 92 at
+# y 189, the source, its last offset and round trip; the nodes' table {10,218,620,152}.
+TS_MODIFY="240 163"
+TS_FACE="10 10 460 128"
+TS_UTC_VALUE="92 186 538 24"
+# Colours of common/ui (exact: the software renderer draws them unblended).
+COLOR_BUTTON="rgb(226,230,238)"      # a button's normal fill
+COLOR_CANVAS="rgb(232,234,238)"      # the empty image canvas
+COLOR_STOPPED="rgb(180,32,32)"       # a clock stopped for setting by hand
+# A spot where the mouse hovers over nothing: near the time server window's bottom right
+# corner (hover changes how a button looks, so pictures are taken with the mouse there).
+PARK="630 395"
+
+# ---- Input ------------------------------------------------------------------------------
+# move_to X Y: the pointer to (X, Y) on the screen, once it is there. (xdotool's --sync
+# waits for the pointer to move, up to 15 s when it is already there: not asked then.)
+move_to() {
+    local at
+    at=$(xdotool getmouselocation 2>/dev/null | sed -E 's/^x:([0-9]+) y:([0-9]+) .*/\1 \2/')
+    [[ $at == "$1 $2" ]] && return 0
+    xdotool mousemove --sync "$1" "$2"
+}
+# click "WX WY W H" "RX RY": a left click at (RX, RY) inside the window at (WX, WY).
+click() {
+    local wx wy rx ry
+    read -r wx wy _ <<<"$1"
+    read -r rx ry <<<"$2"
+    move_to $((wx + rx)) $((wy + ry))
+    xdotool click 1
+}
+park_mouse() {
+    local x y
+    read -r x y <<<"$PARK"
+    move_to "$x" "$y"
+}
+# The X window of a process (SDL sets _NET_WM_PID), once it is mapped.
+window_of() {
+    local pid=$1 w
+    w=$(xdotool search --onlyvisible --pid "$pid" 2>/dev/null | head -1) || return 1
+    [[ -n $w ]] && echo "$w"
+}
+wait_window() {
+    local pid=$1 what=$2 deadline=$((SECONDS + ${3:-20})) w
+    until w=$(window_of "$pid"); do
+        ((SECONDS < deadline)) || fail "timed out waiting for the window of $what (pid $pid)"
+        pid_alive "$pid" || fail "$what (pid $pid) ended before showing its window"
+        sleep 0.1
+    done
+    echo "$w"
+}
+# Keys to a window (its keyboard focus first; there is no window manager to give it).
+keys_to() {
+    local w=$1
+    shift
+    xdotool windowfocus --sync "$w" 2>/dev/null || xdotool windowfocus "$w"
+    xdotool key --delay 60 "$@"
+}
+# A person closing the window: WM_DELETE_WINDOW, what a window manager sends for the
+# close button (xdotool windowclose destroys the window instead, an X error for SDL, and
+# this xdotool has no windowquit). A few lines of Xlib (libx11-dev comes with libsdl2-dev),
+# built once into $CLUSTER_DIR/gui-tools.
+WM_CLOSE=$CLUSTER_DIR/gui-tools/wm_close
+wm_close() {
+    if [[ ! -x $WM_CLOSE || $WM_CLOSE -ot ${BASH_SOURCE[0]} ]]; then
+        mkdir -p "$(dirname "$WM_CLOSE")"
+        cc -std=c11 -Wall -Werror -o "$WM_CLOSE.tmp" -x c - -lX11 <<'EOF_C' || fail "cannot build $WM_CLOSE"
+#include <X11/Xlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: wm_close WINDOW\n");
+        return 2;
+    }
+    Display *d = XOpenDisplay(NULL);
+    if (!d) {
+        fprintf(stderr, "wm_close: cannot open the display\n");
+        return 1;
+    }
+    Window w = (Window)strtoul(argv[1], NULL, 0);
+    XEvent ev;
+    memset(&ev, 0, sizeof ev);
+    ev.xclient.type = ClientMessage;
+    ev.xclient.window = w;
+    ev.xclient.message_type = XInternAtom(d, "WM_PROTOCOLS", False);
+    ev.xclient.format = 32;
+    ev.xclient.data.l[0] = (long)XInternAtom(d, "WM_DELETE_WINDOW", False);
+    ev.xclient.data.l[1] = CurrentTime;
+    Status ok = XSendEvent(d, w, False, NoEventMask, &ev);
+    XCloseDisplay(d);
+    return ok ? 0 : 1;
+}
+EOF_C
+        mv "$WM_CLOSE.tmp" "$WM_CLOSE"
+    fi
+    "$WM_CLOSE" "$1" || fail "WM_DELETE_WINDOW to window $1 failed"
+}
+
+# ---- Pictures ---------------------------------------------------------------------------
+# shot OUT.png: the whole screen as it is now.
+shot() { xwd -root -silent | convert xwd:- "png:$1"; }
+# crop IN "X Y W H" OUT: a region of a picture.
+crop() {
+    local x y w h
+    read -r x y w h <<<"$2"
+    convert "$1" -crop "${w}x${h}+${x}+${y}" +repage "png:$3"
+}
+# wcrop IN "WIN" "X Y W H" OUT: a region given relative to a window.
+wcrop() {
+    local wx wy x y w h
+    read -r wx wy _ <<<"$2"
+    read -r x y w h <<<"$3"
+    crop "$1" "$((wx + x)) $((wy + y)) $w $h" "$4"
+}
+# win_shot OUT "WIN": the window as it is on the screen now.
+win_shot() {
+    local s=$TEST_TMP/screen.$RANDOM.png
+    shot "$s"
+    crop "$s" "$2" "$1"
+    rm -f "$s"
+}
+# mask IN "X Y W H" OUT: the region painted magenta (left out of a comparison).
+mask() {
+    local x y w h
+    read -r x y w h <<<"$2"
+    convert "$1" -fill magenta -draw "rectangle $x,$y,$((x + w - 1)),$((y + h - 1))" "png:$3"
+}
+# ae A B [FUZZ]: how many pixels differ (ImageMagick AE), FUZZ e.g. 2%.
+ae() {
+    local out
+    out=$(compare -metric AE ${3:+-fuzz "$3"} "$1" "$2" null: 2>&1) || true
+    [[ $out =~ ^[0-9.e+]+$ ]] || fail "compare $1 $2: $out"
+    printf '%.0f\n' "$out"
+}
+# count_color IN COLOR: pixels of exactly that colour.
+count_color() {
+    convert "$1" -alpha off -fill black +opaque "$2" -fill white -opaque "$2" \
+        -format '%[fx:round(mean*w*h)]' info:
+}
+colors_in() { convert "$1" -format '%k' info:; }
+# bbox_of_color IN COLOR: "W H X Y" of the smallest box holding every pixel of COLOR.
+bbox_of_color() {
+    convert "$1" -alpha off -fill black +opaque "$2" -fill white -opaque "$2" \
+        -bordercolor black -border 1 -format '%@' info: |
+        sed -E 's/^([0-9]+)x([0-9]+)\+([0-9]+)\+([0-9]+)$/\1 \2 \3 \4/' |
+        awk '{ print $1, $2, $3 - 1, $4 - 1 }'
+}
+# A window is drawn once it is not all black (Xvfb shows a new window black).
+window_drawn() {
+    local f=$TEST_TMP/drawn.$RANDOM.png m
+    win_shot "$f" "$1"
+    m=$(convert "$f" -format '%[fx:mean]' info:)
+    rm -f "$f"
+    awk -v m="$m" 'BEGIN { exit !(m > 0.5) }'
+}
+wait_drawn() { wait_until "the window of $2 drawn" "${3:-20}" window_drawn "$1"; }
+# wait_region_change "WIN" "X Y W H" BEFORE.png TIMEOUT MIN_PIXELS: until that region of
+# the screen differs from BEFORE in at least MIN_PIXELS pixels; the new crop in $REGION_NOW.
+region_changed() {
+    REGION_NOW=$TEST_TMP/region.$RANDOM.png
+    local s=$TEST_TMP/screen.$RANDOM.png
+    shot "$s"
+    wcrop "$s" "$1" "$2" "$REGION_NOW"
+    rm -f "$s"
+    (($(ae "$3" "$REGION_NOW") >= $4))
+}
+wait_region_change() {
+    local deadline=$((SECONDS + $4))
+    until region_changed "$1" "$2" "$3" "$5"; do
+        ((SECONDS < deadline)) || fail "timed out after $4 s: region $2 of the window at $1 did not change"
+        sleep 0.1
+    done
+}
+
+# ---- Processes --------------------------------------------------------------------------
+# start_client_window INSTANCE NAME [ARGS...]: a client with its window at its place (client
+# 1 at 640,0, client 2 at 960,0), serving its clock read-only (CLIENTn_PROG, as scripts/run
+# does), --screenshot $TEST_TMP/clientN.png, log $TEST_TMP/clientN.log. Sets CLIENT_PID and
+# CLIENT_WID once the window is drawn.
+start_client_window() {
+    local n=$1 name=$2 prog x y
+    shift 2
+    prog=$CLIENT1_PROG
+    ((n == 1)) || prog=$CLIENT2_PROG
+    read -r x y _ <<<"$(client_win "$n")"
+    "$BIN_DIR/client" --position "$x,$y" --screenshot "$TEST_TMP/client$n.png" --name "$name" \
+        --server localhost --instance "$n" --tm "${TM:-10}" --clock-program "$prog" "$@" \
+        >"$TEST_TMP/client$n.log" 2>&1 </dev/null &
+    CLIENT_PID=$!
+    EXTRA_PIDS+=("$CLIENT_PID")
+    CLIENT_WID=$(wait_window "$CLIENT_PID" "client $n")
+    wait_drawn "$(client_win "$n")" "client $n"
+    wait_until "client $n serving its clock" 20 rpcinfo -T tcp localhost "$prog" 1
+}
+# The pid of a part scripts/cluster started (time_server, app1, app2).
+part_pid_of() { cat "$CLUSTER_DIR/run/$1.pid"; }
+pid_alive() {
+    local st
+    st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+    [[ -n $st && $st != Z* ]]
+}
+# Drops a pid from EXTRA_PIDS (it ended on its own).
+forget_pid() {
+    local p keep=()
+    for p in "${EXTRA_PIDS[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
+    EXTRA_PIDS=(${keep[@]+"${keep[@]}"})
+}
+# CPU time of a process in clock ticks (utime + stime, /proc/PID/stat fields 14 and 15).
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+registered() { rpcinfo -p localhost 2>/dev/null | awk -v p="$1" '$1 == p { f = 1 } END { exit !f }'; }
+count_in_log() { grep -c -- "$2" "$1" 2>/dev/null || true; }
+
+# On failure, the screen as it was goes into the test's folder (kept on failure).
+# GUI_KEEP=1 keeps a copy of the test's folder (pictures, logs) in var/test/gui-keep/.
+gui_finish() {
+    local rc=$?
+    if [[ -n ${GUI_KEEP:-} ]]; then
+        rm -rf "$CLUSTER_DIR/gui-keep/$TEST_NAME"
+        mkdir -p "$CLUSTER_DIR/gui-keep"
+        cp -r "$TEST_TMP" "$CLUSTER_DIR/gui-keep/$TEST_NAME" 2>/dev/null || true
+    fi
+    if ((rc != 0)); then
+        shot "$TEST_TMP/screen-at-failure.png" 2>/dev/null || true
+        _gui_rc() { return "$1"; }
+        _gui_rc "$rc" || finish
+    else
+        true
+        finish
+    fi
+}
+trap gui_finish EXIT

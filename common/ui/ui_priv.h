@@ -113,6 +113,8 @@ struct ui_dialog_layout {
     int nbuttons;
     struct ui_line lines[UI_DIALOG_MAX_LINES];
     int nlines;
+    struct ui_line title[2];   /* a title too wide for the box wraps onto two lines */
+    int ntitle;
 };
 void ui_dialog_layout(struct ui *ui, const char *title, const char *text,
                       const char *const *buttons, int nbuttons, struct ui_dialog_layout *l);

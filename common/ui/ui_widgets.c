@@ -225,10 +225,12 @@ void ui_dialog_layout(struct ui *ui, const char *title, const char *text,
         box_w = ui->w - 20;
 
     int text_w = box_w - 2 * DIALOG_PAD;
+    l->ntitle = ui_wrap(ui, UI_FONT_BOLD, title, text_w, l->title, 2);
     l->nlines = ui_wrap(ui, UI_FONT_NORMAL, text, text_w, l->lines, UI_DIALOG_MAX_LINES);
     int line_h = ui_font_height(ui, UI_FONT_NORMAL) + 2;
-    int box_h = DIALOG_PAD + ui_font_height(ui, UI_FONT_BOLD) + 12 + l->nlines * line_h + 18 +
-                DIALOG_BUTTON_H + DIALOG_PAD;
+    int title_h = l->ntitle * (ui_font_height(ui, UI_FONT_BOLD) + 2);
+    int box_h = DIALOG_PAD + title_h + 10 + l->nlines * line_h + 18 + DIALOG_BUTTON_H +
+                DIALOG_PAD;
     if (box_h > ui->h - 20)
         box_h = ui->h - 20;
     l->box = (SDL_Rect){(ui->w - box_w) / 2, (ui->h - box_h) / 2, box_w, box_h};
@@ -258,8 +260,15 @@ int ui_dialog(struct ui *ui, const char *title, const char *text, const char *co
 
     int x = l.box.x + DIALOG_PAD, y = l.box.y + DIALOG_PAD;
     int text_w = l.box.w - 2 * DIALOG_PAD;
-    ui_text(ui, x, y, text_w, UI_FONT_BOLD, TEXT, title, NULL, NULL);
-    y += ui_font_height(ui, UI_FONT_BOLD) + 12;
+    for (int i = 0; i < l.ntitle; i++) {
+        char buf[UI_TEXT_KEY_MAX];
+        int n = l.title[i].len < (int)sizeof buf - 1 ? l.title[i].len : (int)sizeof buf - 1;
+        memcpy(buf, l.title[i].start, (size_t)n);
+        buf[n] = '\0';
+        ui_text(ui, x, y, text_w, UI_FONT_BOLD, TEXT, buf, NULL, NULL);
+        y += ui_font_height(ui, UI_FONT_BOLD) + 2;
+    }
+    y += 10;
     int line_h = ui_font_height(ui, UI_FONT_NORMAL) + 2;
     for (int i = 0; i < l.nlines; i++, y += line_h) {
         char buf[UI_TEXT_KEY_MAX];

@@ -285,7 +285,10 @@ static int replica_pass(struct replica *r, int wait_ms)
     getquery_reply rep;
     if (replclient_fetch(&r->repl, r->st.applied_seq, REPLICA_BATCH, wait_ms, &rep, why,
                          sizeof why) < 0) {
-        replica_set_health(r, true, "", false, why);
+        /* Say what is down: the replication server, and the DB too if it is. */
+        char db_why[400] = "";
+        bool db_ok = bookdb_ping(&r->db, db_why, sizeof db_why);
+        replica_set_health(r, db_ok, db_why, false, why);
         return -1;
     }
     if (rep.last_seq < r->st.applied_seq) {

@@ -43,7 +43,7 @@ static int restarter_job(void *arg)
     int rc = replclient_append(&r->repl, r->instance, &op, &seq, why, sizeof why);
     char msg[120];
     if (rc == -1) {
-        restarter_say(r, true, "failed: replication server unreachable", why);
+        restarter_say(r, true, "failed: replication log unavailable", why);
     } else if (rc < 0) {
         restarter_say(r, true, "failed: refused by the replication server", why);
     } else {
@@ -56,8 +56,9 @@ static int restarter_job(void *arg)
         replica_status(r->replica, &s);
         if (!applied) {
             snprintf(msg, sizeof msg, "session %" PRId64 " not applied yet", seq);
-            snprintf(why, sizeof why, "the log has entry %" PRId64 " but this server applied up to %" PRId64 "%s%s",
-                     seq, s.applied_seq, s.db_ok ? "" : "; books DB: ", s.db_ok ? "" : s.db_error);
+            snprintf(why, sizeof why,
+                     "the log has entry %" PRId64 ", this server applied up to %" PRId64 "%s%s", seq,
+                     s.applied_seq, s.db_ok ? "" : "; ", s.db_ok ? "" : s.db_error);
             restarter_say(r, true, msg, why);
         } else if (s.session == seq) {
             snprintf(msg, sizeof msg, "new session opened (session %" PRId64 ")", seq);

@@ -160,12 +160,15 @@ static void as_draw_health(struct as_window *w, const struct restarter_state *rs
     char line[3][600];
     int n = 0;
     if (w->snap.ready && !s->db_ok) {
-        /* Its errors mostly start with "books DB unavailable: ". */
-        if (strncasecmp(s->db_error, "books DB", 8) == 0)
-            snprintf(line[n++], sizeof line[0], "Books DB%s", s->db_error + 8);
+        /* Mostly "books DB unavailable: connecting to 'CONNINFO': why": keep the why. */
+        const char *e = s->db_error, *c = strstr(e, "connecting to '");
+        const char *q = c ? strstr(c, "': ") : NULL;
+        if (strncasecmp(e, "books DB", 8) == 0 && q)
+            snprintf(line[n++], sizeof line[0], "Books DB%.*s%s", (int)(c - e - 8), e + 8, q + 3);
+        else if (strncasecmp(e, "books DB", 8) == 0)
+            snprintf(line[n++], sizeof line[0], "Books DB%s", e + 8);
         else
-            snprintf(line[n++], sizeof line[0], "Books DB unreachable: %s",
-                     s->db_error[0] ? s->db_error : "no answer");
+            snprintf(line[n++], sizeof line[0], "Books DB unreachable: %s", e[0] ? e : "no answer");
     }
     if (w->snap.ready && !s->repl_ok)
         snprintf(line[n++], sizeof line[0], "Replication server unreachable: %s",

@@ -139,6 +139,9 @@ static void ts_draw_utc(struct ts_window *w)
     } else if (strstr(s->utc_error, "no --utc-server")) {
         snprintf(line, sizeof line, "none given: the coordinator keeps its own clock");
         color = TS_DIM;
+    } else if (strstr(s->utc_error, "set by hand")) {
+        snprintf(line, sizeof line, "%s", s->utc_error);
+        color = TS_DIM;
     } else {
         snprintf(line, sizeof line, "unreachable, own clock kept: %s",
                  s->utc_error[0] ? s->utc_error : "no answer");
@@ -148,18 +151,32 @@ static void ts_draw_utc(struct ts_window *w)
     ui_label(w->ui, 92, 189, 538, UI_FONT_NORMAL, color, line);
 }
 
-/* Under the table, in full: why nodes were skipped (the State column cuts it). */
+/* Under the table, in full (the State column cuts it): why nodes were skipped, the
+ * nodes skipped for the same reason together. */
 static void ts_draw_skipped(struct ts_window *w)
 {
     char line[1024] = "";
     size_t used = 0, skipped = 0;
+    bool done[NODES_MAX] = {false};
     for (size_t i = 0; i < w->nnodes && used < sizeof line - 1; i++) {
         const struct node_info *n = &w->node[i];
-        if (n->state != NODE_SKIPPED)
+        if (n->state != NODE_SKIPPED || done[i])
             continue;
-        int k = snprintf(line + used, sizeof line - used, "%s%s: %s", skipped ? "; " : "Skipped ",
-                         n->name, n->reason);
+        int k = snprintf(line + used, sizeof line - used, "%s%s", skipped ? "; " : "Skipped ",
+                         n->name);
         used += k > 0 ? (size_t)k : 0;
+        for (size_t j = i + 1; j < w->nnodes && used < sizeof line - 1; j++) {
+            const struct node_info *m = &w->node[j];
+            if (m->state == NODE_SKIPPED && !done[j] && strcmp(m->reason, n->reason) == 0) {
+                done[j] = true;
+                k = snprintf(line + used, sizeof line - used, ", %s", m->name);
+                used += k > 0 ? (size_t)k : 0;
+            }
+        }
+        if (used < sizeof line - 1) {
+            k = snprintf(line + used, sizeof line - used, ": %s", n->reason);
+            used += k > 0 ? (size_t)k : 0;
+        }
         skipped++;
     }
     int y = TS_TABLE.y + TS_TABLE.h + 4;

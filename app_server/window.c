@@ -196,19 +196,6 @@ static void as_draw(struct as_window *w)
     as_draw_health(w, &rs);
 }
 
-static void as_screenshot(struct as_window *w)
-{
-    char err[300];
-    if (!w->cfg->screenshot) {
-        log_info("window", "no --screenshot FILE given: nothing written");
-        return;
-    }
-    if (ui_screenshot(w->ui, w->cfg->screenshot, err, sizeof err) < 0)
-        log_warn("window", "screenshot: %s", err);
-    else
-        log_info("window", "screenshot written to %s", w->cfg->screenshot);
-}
-
 static void as_window_free(struct as_window *w)
 {
     if (w->restart_up)
@@ -219,6 +206,11 @@ static void as_window_free(struct as_window *w)
         ui_close(w->ui);
     free(w->cover_png);
     free(w);
+}
+
+static void as_draw_frame(void *w)
+{
+    as_draw(w);
 }
 
 int as_window_run(const struct as_window_config *cfg, char *err, size_t errlen)
@@ -250,18 +242,7 @@ int as_window_run(const struct as_window_config *cfg, char *err, size_t errlen)
         return -1;
     }
     clock_panel_init(&w->panel, cfg->clock);
-    bool drawn = false;
-    while (!rpcserver_stopping() && ui_begin(w->ui, AS_FRAME_WAIT_MS)) {
-        as_draw(w);
-        bool shot = ui_key_pressed(w->ui, SDLK_F12);
-        ui_end(w->ui);
-        drawn = true;
-        if (shot)
-            as_screenshot(w);
-    }
-    /* The last frame is still in the renderer: it is what the window showed. */
-    if (drawn && cfg->screenshot)
-        as_screenshot(w);
+    ui_run(w->ui, AS_FRAME_WAIT_MS, as_draw_frame, w, rpcserver_stopping, cfg->screenshot);
     as_window_free(w);
     return 0;
 }

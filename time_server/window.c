@@ -202,17 +202,9 @@ static void ts_draw(struct ts_window *w)
     ts_draw_skipped(w);
 }
 
-static void ts_screenshot(struct ts_window *w)
+static void ts_draw_frame(void *w)
 {
-    char err[300];
-    if (!w->cfg->screenshot) {
-        log_info("window", "no --screenshot FILE given: nothing written");
-        return;
-    }
-    if (ui_screenshot(w->ui, w->cfg->screenshot, err, sizeof err) < 0)
-        log_warn("window", "screenshot: %s", err);
-    else
-        log_info("window", "screenshot written to %s", w->cfg->screenshot);
+    ts_draw(w);
 }
 
 int ts_window_run(const struct ts_window_config *cfg, char *err, size_t errlen)
@@ -230,18 +222,7 @@ int ts_window_run(const struct ts_window_config *cfg, char *err, size_t errlen)
         return -1;
     }
     clock_panel_init(&w->panel, cfg->clock);
-    bool drawn = false;
-    while (!rpcserver_stopping() && ui_begin(w->ui, TS_FRAME_WAIT_MS)) {
-        ts_draw(w);
-        bool shot = ui_key_pressed(w->ui, SDLK_F12);
-        ui_end(w->ui);
-        drawn = true;
-        if (shot)
-            ts_screenshot(w);
-    }
-    /* The last frame is still in the renderer: it is what the window showed. */
-    if (drawn && cfg->screenshot)
-        ts_screenshot(w);
+    ui_run(w->ui, TS_FRAME_WAIT_MS, ts_draw_frame, w, rpcserver_stopping, cfg->screenshot);
     ui_close(w->ui);
     free(w);
     return 0;

@@ -1,3 +1,4 @@
+#include "log.h"
 /* ui: the window, the frame loop (input of a frame), screenshots and the drawing
  * primitives the widgets share. Text is in ui_text.c, the clock face and the time
  * editor in ui_clock.c, button, image, table and dialog in ui_widgets.c. */
@@ -342,4 +343,32 @@ void ui_box(struct ui *ui, SDL_Rect r, int radius, SDL_Color fill, SDL_Color bor
     ui_fill_round(ui, r, radius, border);
     SDL_Rect in = {r.x + b, r.y + b, r.w - 2 * b, r.h - 2 * b};
     ui_fill_round(ui, in, radius > b ? radius - b : 0, fill);
+}
+
+void ui_save_screenshot(struct ui *ui, const char *path)
+{
+    char err[300];
+    if (!path)
+        log_info("window", "no --screenshot FILE given: nothing written");
+    else if (ui_screenshot(ui, path, err, sizeof err) < 0)
+        log_warn("window", "screenshot: %s", err);
+    else
+        log_info("window", "screenshot written to %s", path);
+}
+
+void ui_run(struct ui *ui, int wait_ms, void (*draw)(void *ctx), void *ctx, bool (*stop)(void),
+            const char *screenshot)
+{
+    bool drawn = false;
+    while (!stop() && ui_begin(ui, wait_ms)) {
+        draw(ctx);
+        bool shot = ui_key_pressed(ui, SDLK_F12);
+        ui_end(ui);
+        drawn = true;
+        if (shot)
+            ui_save_screenshot(ui, screenshot);
+    }
+    /* The last frame is still in the renderer: it is what the window showed. */
+    if (drawn && screenshot)
+        ui_save_screenshot(ui, screenshot);
 }

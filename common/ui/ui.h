@@ -46,6 +46,13 @@ void ui_close(struct ui *ui);
 bool ui_begin(struct ui *ui, int wait_ms);
 /* Shows the frame. */
 void ui_end(struct ui *ui);
+/* Writes what the window shows now to path (NULL: says so in the log), logging the
+ * outcome: F12 and the end of a window both come here. */
+void ui_save_screenshot(struct ui *ui, const char *path);
+/* A window's frame loop: draw(ctx) every frame until the window is closed or stop()
+ * says so; F12 writes `screenshot`, and so does the end (the last frame shown). */
+void ui_run(struct ui *ui, int wait_ms, void (*draw)(void *ctx), void *ctx, bool (*stop)(void),
+            const char *screenshot);
 /* Writes what the window shows now as a PNG. 0, or -1 with err. */
 int ui_screenshot(struct ui *ui, const char *path, char *err, size_t errlen);
 

@@ -2,6 +2,7 @@
 
 #include "clock.h"
 #include "db.h"
+#include "pgarray.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,7 +16,7 @@ static const struct {
     {"state", "SELECT applied_seq, coalesce((SELECT max(id) FROM session), 0) FROM replica_state", 0},
     {"requests", "SELECT book_id, server, user_id FROM request WHERE session_id = $1", 1},
     {"users", "SELECT id, name, host(address) FROM library_user", 0},
-    {"apply", "SELECT apply_entry($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
+    {"apply", "SELECT apply_entries($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
               "$14, $15)", 15},
     {"cover", "SELECT cover FROM book WHERE id = $1 AND cover IS NOT NULL", 1},
 };
@@ -156,85 +157,59 @@ static const char *bookdb_time(char *buf, size_t len, int64_t us)
     return buf;
 }
 
-struct bookdb_params {
-    char v[9][24];
-    const char *p[15];
-};
+/* apply_entries()'s arrays after its first parameter, in its order. */
+enum { BA_KIND, BA_APPLIES, BA_AT, BA_ORIGIN, BA_SESSION, BA_PREV, BA_USER_ID, BA_NEW_USER,
+       BA_NAME, BA_ADDRESS, BA_BOOK_ID, BA_ISBN, BA_CLIENT_TIME, BA_SERVER_TIME, BA_COUNT };
 
-static void bookdb_params(const struct bookdb_entry *e, struct bookdb_params *bp)
+static void bookdb_add_entry(struct pgarray *a, const struct bookdb_entry *e)
 {
     bool claim = strcmp(e->kind, "BOOK_CLAIM") == 0;
-    const char *p[15] = {
-        bookdb_i64(bp->v[0], 24, e->seq), e->kind, e->applies ? "true" : "false",
-        bookdb_i64(bp->v[1], 24, e->at_us), bookdb_i64(bp->v[2], 24, e->origin),
-        bookdb_i64(bp->v[3], 24, e->session), bookdb_i64(bp->v[4], 24, e->prev),
-        bookdb_i64(bp->v[5], 24, e->user_id), e->new_user ? "true" : "false", e->name, e->address,
-        claim ? bookdb_i64(bp->v[6], 24, e->book_id) : NULL, e->isbn,
-        claim ? bookdb_time(bp->v[7], 24, e->client_time_us) : NULL,
-        claim ? bookdb_time(bp->v[8], 24, e->server_time_us) : NULL,
-    };
-    memcpy(bp->p, p, sizeof p);
-}
-
-/* Reads one entry's results up to its sync point; true if it was applied. */
-static bool bookdb_read_one(PGconn *conn, bool *ok_so_far, char *why, size_t len)
-{
-    bool ok = false;
-    for (;;) {
-        PGresult *res = PQgetResult(conn);
-        if (!res && PQstatus(conn) != CONNECTION_OK)
-            break;
-        if (!res)
-            continue; /* end of this query's results; its sync point follows */
-        ExecStatusType st = PQresultStatus(res);
-        if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
-            ok = true;
-        } else if (st == PGRES_PIPELINE_SYNC) {
-            PQclear(res);
-            break;
-        } else if (*ok_so_far) {
-            char e[300];
-            snprintf(why, len, "books DB: applying an entry: %s",
-                     db_error(conn, e, sizeof e));
-        }
-        PQclear(res);
-        if (st == PGRES_FATAL_ERROR && PQstatus(conn) != CONNECTION_OK)
-            break;
-    }
-    return ok;
+    char t[24];
+    pgarray_add(&a[BA_KIND], e->kind);
+    pgarray_add_bool(&a[BA_APPLIES], e->applies);
+    pgarray_add_i64(&a[BA_AT], e->at_us);
+    pgarray_add_i64(&a[BA_ORIGIN], e->origin);
+    pgarray_add_i64(&a[BA_SESSION], e->session);
+    pgarray_add_i64(&a[BA_PREV], e->prev);
+    pgarray_add_i64(&a[BA_USER_ID], e->user_id);
+    pgarray_add_bool(&a[BA_NEW_USER], e->new_user);
+    pgarray_add(&a[BA_NAME], e->name);
+    pgarray_add(&a[BA_ADDRESS], e->address);
+    if (claim)
+        pgarray_add_i64(&a[BA_BOOK_ID], e->book_id);
+    else
+        pgarray_add(&a[BA_BOOK_ID], NULL);
+    pgarray_add(&a[BA_ISBN], e->isbn);
+    pgarray_add(&a[BA_CLIENT_TIME], claim ? bookdb_time(t, sizeof t, e->client_time_us) : NULL);
+    pgarray_add(&a[BA_SERVER_TIME], claim ? bookdb_time(t, sizeof t, e->server_time_us) : NULL);
 }
 
 int bookdb_apply(struct bookdb *db, const struct bookdb_entry *e, int n, char *why, size_t len)
 {
-    struct bookdb_params *bp = calloc((size_t)n, sizeof *bp);
-    if (!bp || PQenterPipelineMode(db->conn) != 1) {
-        snprintf(why, len, "books DB: cannot start a pipeline");
-        free(bp);
+    if (n <= 0)
         return 0;
-    }
-    int sent = 0;
-    for (; sent < n; sent++) {
-        bookdb_params(&e[sent], &bp[sent]);
-        if (PQsendQueryPrepared(db->conn, "apply", 15, bp[sent].p, NULL, NULL, 0) != 1 ||
-            PQpipelineSync(db->conn) != 1)
-            break;
-    }
+    struct pgarray a[BA_COUNT];
+    for (int k = 0; k < BA_COUNT; k++)
+        pgarray_init(&a[k]);
+    for (int i = 0; i < n; i++)
+        bookdb_add_entry(a, &e[i]);
+    char first[24];
+    const char *p[1 + BA_COUNT] = {bookdb_i64(first, sizeof first, e[0].seq)};
+    bool built = true;
+    for (int k = 0; k < BA_COUNT; k++)
+        built = (p[1 + k] = pgarray_text(&a[k])) != NULL && built;
     int applied = 0;
-    bool ok_so_far = true;
-    for (int i = 0; i < sent && PQstatus(db->conn) == CONNECTION_OK; i++) {
-        /* Entries are chained by replica_state: after a failure none can apply. */
-        if (bookdb_read_one(db->conn, &ok_so_far, why, len) && ok_so_far)
-            applied++;
-        else
-            ok_so_far = false;
+    if (!built) {
+        snprintf(why, len, "books DB: out of memory for %d entries", n);
+    } else {
+        PGresult *res = bookdb_run(db, "apply", 1 + BA_COUNT, p, why, len);
+        if (res) {
+            applied = n;
+            PQclear(res);
+        }
     }
-    if (PQstatus(db->conn) == CONNECTION_OK)
-        PQexitPipelineMode(db->conn);
-    if (applied < n && ok_so_far) {
-        char e2[300];
-        snprintf(why, len, "books DB: %s", db_error(db->conn, e2, sizeof e2));
-    }
-    free(bp);
+    for (int k = 0; k < BA_COUNT; k++)
+        pgarray_free(&a[k]);
     return applied;
 }
 

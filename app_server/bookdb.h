@@ -1,9 +1,10 @@
 /* bookdb: this app server's books DB (db/books.sql), written only by the replica's
- * applier. Every log entry is applied in one transaction that also moves
- * replica_state.applied_seq from seq - 1 to seq, so an entry is applied exactly once,
- * also across a crash. The transactions commit asynchronously (synchronous_commit off):
- * after a crash the last few may be missing, together with their replica_state move,
- * and are applied again from the durable log. */
+ * applier. Log entries are applied in batches of consecutive entries, each batch in one
+ * transaction that also moves replica_state.applied_seq from the entry before it to its
+ * last entry, so every entry is applied exactly once, also across a crash. The
+ * transactions commit asynchronously (synchronous_commit off): after a crash the last
+ * few may be missing, together with their replica_state move, and are applied again
+ * from the durable log. */
 #ifndef AS_BOOKDB_H
 #define AS_BOOKDB_H
 
@@ -41,7 +42,7 @@ int bookdb_each_user(struct bookdb *db,
                      void (*fn)(void *ctx, int64_t id, const char *name, const char *address),
                      void *ctx, char *why, size_t len);
 
-/* One log entry as db/books.sql's apply_entry() takes it. */
+/* One log entry as db/books.sql's apply_entries() takes it (one array element each). */
 struct bookdb_entry {
     int64_t seq;
     const char *kind;          /* "USER_SEEN", "SESSION_OPEN", "BOOK_CLAIM", "SESSION_CLOSE" */
@@ -57,9 +58,9 @@ struct bookdb_entry {
     int64_t client_time_us, server_time_us;   /* -1: none */
 };
 
-/* Applies n entries in order, each in its own transaction (replica_state moves from
- * seq - 1 to seq with it), all sent in one round trip (libpq pipeline mode). Returns
- * how many were applied before the first failure (why filled when that is < n). */
+/* Applies n consecutive entries (e[0].seq on) in one transaction and one round trip:
+ * replica_state moves from e[0].seq - 1 to e[n - 1].seq with them. Returns n, or 0 with
+ * why when nothing was applied. */
 int bookdb_apply(struct bookdb *db, const struct bookdb_entry *e, int n, char *why, size_t len);
 /* The cover of a book (PNG bytes, malloc'd) for the window; NULL if none. */
 unsigned char *bookdb_cover(struct bookdb *db, int book_id, size_t *len);

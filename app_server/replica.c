@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <search.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,10 +210,10 @@ static void replica_wake(struct replica *r, bool all)
 }
 
 /* Applies a fetched batch: decides and changes memory entry by entry (each decision
- * depends on the ones before), writes every entry in its own transaction in one round
- * trip, then publishes the position the DB reached and wakes the requests waiting for
- * it. If the DB stopped short, memory is ahead of it: the next pass rebuilds memory
- * from the DB (r->reload) and applies the rest again. Returns how many were applied. */
+ * depends on the ones before), writes the batch in one transaction and one round trip,
+ * then publishes the position the DB reached and wakes the requests waiting for it. If
+ * the DB did not take it, memory is ahead of the DB: the next pass rebuilds memory from
+ * the DB (r->reload) and applies the batch again. Returns how many were applied. */
 static int replica_apply(struct replica *r, const repl_entry *e, int n, char *why, size_t len)
 {
     struct bookdb_entry *be = calloc((size_t)n, sizeof *be);
@@ -318,6 +319,8 @@ static int replica_pass(struct replica *r, int wait_ms)
      * requests learn within a pass that it went away. */
     if (db_ok && applied == 0 && !bookdb_ping(&r->db, why, sizeof why))
         db_ok = false;
+    if (db_ok)
+        atomic_store(&r->db_answered_ns, clock_mono_ns());
     replica_set_health(r, db_ok, why, true, "");
     return db_ok ? applied : -1;
 }
@@ -468,6 +471,12 @@ void replica_status(struct replica *r, struct replica_status *out)
     out->books_left = (int)(r->cat.count - r->cat.ntaken);
     out->handed_out = (int)r->cat.ntaken;
     pthread_mutex_unlock(&r->lock);
+}
+
+bool replica_db_answered_within(struct replica *r, int max_age_ms)
+{
+    int64_t at = atomic_load(&r->db_answered_ns);
+    return at > 0 && clock_mono_ns() - at <= (int64_t)max_age_ms * 1000000;
 }
 
 int replica_wait(struct replica *r, int64_t seq, int timeout_ms)

@@ -13,6 +13,7 @@
 #include "replclient.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -63,6 +64,7 @@ struct replica {
     void *users;               /* tsearch tree of known users (name, address) -> id */
     void *session_users;       /* tsearch tree of user ids served this session */
     struct replica_outcome outcome[REPLICA_OUTCOMES];
+    _Atomic int64_t db_answered_ns; /* CLOCK_MONOTONIC of the applier's last good DB reply */
 };
 
 /* Loads the books DB's state and catches up with the log (retrying until the
@@ -73,6 +75,8 @@ int replica_start(struct replica *r, const char *db_conninfo, const char *repl_h
 void replica_stop(struct replica *r);
 
 void replica_status(struct replica *r, struct replica_status *out);
+/* Did the books DB answer the applier within the last max_age_ms? */
+bool replica_db_answered_within(struct replica *r, int max_age_ms);
 /* Waits until the entry seq is applied. 0, or -1 after timeout_ms. */
 int replica_wait(struct replica *r, int64_t seq, int timeout_ms);
 /* The outcome of claim seq once applied: 1 won (book_id set), 0 lost, -1 unknown. */

@@ -72,7 +72,7 @@ CREATE TABLE request (
     id            bigint PRIMARY KEY CHECK (id > 0),
     session_id    bigint NOT NULL REFERENCES session (id),
     user_id       bigint NOT NULL REFERENCES library_user (id),
-    book_id       integer NOT NULL REFERENCES book (id),
+    book_id       integer NOT NULL,
     isbn          char(13) NOT NULL,
     server        integer NOT NULL,
     client_time   time(6),
@@ -85,7 +85,7 @@ COMMENT ON TABLE request IS 'Books handed out (pedido): one row per successful B
 COMMENT ON COLUMN request.id IS 'Sequence number (seq) of the BOOK_CLAIM log entry; same on both app servers and equal to the request_id the client received.';
 COMMENT ON COLUMN request.session_id IS 'The session the book was handed out in (session.id).';
 COMMENT ON COLUMN request.user_id IS 'Who received the book (library_user.id).';
-COMMENT ON COLUMN request.book_id IS 'The book handed out (book.id).';
+COMMENT ON COLUMN request.book_id IS 'The book handed out (book.id; together with isbn a foreign key to book (id, isbn)).';
 COMMENT ON COLUMN request.isbn IS 'ISBN-13 of the book handed out (copy of book.isbn, as carried in the log entry).';
 COMMENT ON COLUMN request.server IS 'Instance number of the app server that handed the book out (1 or 2).';
 COMMENT ON COLUMN request.client_time IS 'The client''s time of day when it asked (its clock, microseconds); NULL when the client did not say.';
@@ -109,50 +109,91 @@ INSERT INTO replica_state DEFAULT VALUES;
 
 -- Applying the log -----------------------------------------------------------------------
 
--- One log entry, applied by the app server in one statement (so one transaction and one
--- round trip): moves replica_state from seq - 1 to seq, then, if the entry changes the
--- state (p_applies, decided by the app server from the same log), writes it. Every time
--- comes from the log entry (p_at_us), so both books DBs end identical row for row.
-CREATE FUNCTION apply_entry(p_seq bigint, p_kind text, p_applies boolean, p_at_us bigint,
-                            p_origin integer, p_session bigint, p_prev bigint,
-                            p_user_id bigint, p_new_user boolean, p_name text,
-                            p_address inet, p_book_id integer, p_isbn char(13),
-                            p_client_time time(6), p_server_time time(6))
-RETURNS void LANGUAGE plpgsql AS $$
+CREATE TYPE log_change AS (
+    seq bigint, kind text, at timestamptz, origin integer, session bigint, prev bigint,
+    user_id bigint, new_user boolean, name text, address inet, book_id integer, isbn text,
+    client_time time(6), server_time time(6)
+);
+COMMENT ON TYPE log_change IS 'One replication log entry that changes the books DB, as apply_entries() works on it (internal).';
+
+-- A batch of consecutive log entries first_seq .. first_seq + n - 1, applied by the app
+-- server in one statement, so in one transaction and one round trip: replica_state moves
+-- from first_seq - 1 to the last entry (or the call fails and nothing is written), and
+-- every entry that changes the state (p_applies, decided by the app server from the same
+-- log) is written. Element i of every array belongs to entry first_seq + i - 1. The rows
+-- are written set-wise in log order, which gives the same rows as applying the entries
+-- one at a time: users and sessions first (claims refer to them), then the first close
+-- of each session, then the requests. Set-wise, a batch costs a few statements instead
+-- of a few per entry. Every time comes from the log entry (p_at_us), so both books DBs
+-- end identical row for row.
+CREATE FUNCTION apply_entries(p_first_seq bigint, p_kind text[], p_applies boolean[],
+                              p_at_us bigint[], p_origin integer[], p_session bigint[],
+                              p_prev bigint[], p_user_id bigint[], p_new_user boolean[],
+                              p_name text[], p_address inet[], p_book_id integer[],
+                              p_isbn text[], p_client_time time(6)[], p_server_time time(6)[])
+RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
-    ts timestamptz := 'epoch'::timestamptz + p_at_us * interval '1 microsecond';
+    n integer := coalesce(cardinality(p_kind), 0);
+    changes log_change[];
 BEGIN
-    UPDATE replica_state SET applied_seq = p_seq, applied_at = now()
-     WHERE applied_seq = p_seq - 1;
+    IF n = 0 THEN
+        RAISE EXCEPTION 'apply_entries: no entries';
+    END IF;
+    UPDATE replica_state SET applied_seq = p_first_seq + n - 1, applied_at = now()
+     WHERE applied_seq = p_first_seq - 1;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'replica_state is not at entry %', p_seq - 1;
+        RAISE EXCEPTION 'replica_state is not at entry %', p_first_seq - 1;
     END IF;
-    IF NOT p_applies THEN
-        RETURN;
-    END IF;
-    CASE p_kind
-    WHEN 'USER_SEEN' THEN
-        INSERT INTO library_user (id, name, address, first_seen)
-        VALUES (p_seq, p_name, p_address, ts);
-    WHEN 'SESSION_OPEN' THEN
-        INSERT INTO session (id, previous, opened_at, opened_by)
-        VALUES (p_seq, nullif(p_prev, 0), ts, p_origin);
-        UPDATE session SET closed_at = ts WHERE id = p_prev AND closed_at IS NULL;
-    WHEN 'BOOK_CLAIM' THEN
-        IF p_new_user THEN
-            INSERT INTO library_user (id, name, address, first_seen)
-            VALUES (p_user_id, p_name, p_address, ts);
-        END IF;
-        INSERT INTO request (id, session_id, user_id, book_id, isbn, server, client_time,
-                             server_time, requested_at)
-        VALUES (p_seq, p_session, p_user_id, p_book_id, p_isbn, p_origin, p_client_time,
-                p_server_time, ts);
-    WHEN 'SESSION_CLOSE' THEN
-        UPDATE session SET closed_at = ts WHERE id = p_session AND closed_at IS NULL;
-    END CASE;
+
+    changes := ARRAY(
+        SELECT ROW(p_first_seq + e.i - 1, e.kind,
+                   'epoch'::timestamptz + e.at_us * interval '1 microsecond', e.origin,
+                   e.session, e.prev, e.user_id, e.new_user, e.name, e.address, e.book_id,
+                   e.isbn, e.client_time, e.server_time)::log_change
+          FROM unnest(p_kind, p_applies, p_at_us, p_origin, p_session, p_prev, p_user_id,
+                      p_new_user, p_name, p_address, p_book_id, p_isbn, p_client_time,
+                      p_server_time)
+               WITH ORDINALITY AS e(kind, applies, at_us, origin, session, prev, user_id,
+                                    new_user, name, address, book_id, isbn, client_time,
+                                    server_time, i)
+         WHERE e.applies
+         ORDER BY e.i);
+
+    INSERT INTO library_user (id, name, address, first_seen)
+    SELECT CASE c.kind WHEN 'USER_SEEN' THEN c.seq ELSE c.user_id END, c.name, c.address, c.at
+      FROM unnest(changes) c
+     WHERE c.kind = 'USER_SEEN' OR (c.kind = 'BOOK_CLAIM' AND c.new_user)
+     ORDER BY c.seq;
+
+    INSERT INTO session (id, previous, opened_at, opened_by)
+    SELECT c.seq, nullif(c.prev, 0), c.at, c.origin
+      FROM unnest(changes) c
+     WHERE c.kind = 'SESSION_OPEN'
+     ORDER BY c.seq;
+
+    -- A session ends at the first entry that ends it: its SESSION_CLOSE, or the
+    -- SESSION_OPEN of the next one.
+    UPDATE session s SET closed_at = ends.at
+      FROM (SELECT DISTINCT ON (t.target) t.target, t.at
+              FROM (SELECT CASE c.kind WHEN 'SESSION_OPEN' THEN c.prev ELSE c.session END AS target,
+                           c.at, c.seq
+                      FROM unnest(changes) c
+                     WHERE c.kind IN ('SESSION_OPEN', 'SESSION_CLOSE')) t
+             ORDER BY t.target, t.seq) ends
+     WHERE s.id = ends.target AND s.closed_at IS NULL;
+
+    INSERT INTO request (id, session_id, user_id, book_id, isbn, server, client_time,
+                         server_time, requested_at)
+    SELECT c.seq, c.session, c.user_id, c.book_id, c.isbn, c.origin, c.client_time,
+           c.server_time, c.at
+      FROM unnest(changes) c
+     WHERE c.kind = 'BOOK_CLAIM'
+     ORDER BY c.seq;
+
+    RETURN p_first_seq + n - 1;
 END
 $$;
-COMMENT ON FUNCTION apply_entry IS 'Applies one replication log entry: advances replica_state from seq - 1 to seq (or fails) and writes what the entry changes. Called by the app server only.';
+COMMENT ON FUNCTION apply_entries IS 'Applies consecutive replication log entries from p_first_seq on (one array element per entry) in one transaction: advances replica_state from p_first_seq - 1 to the last of them (or fails and writes nothing) and writes what the entries change. Returns the new applied_seq. Called by the app server only.';
 
 -- Views for a DBA ---------------------------------------------------------------------
 

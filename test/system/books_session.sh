@@ -93,4 +93,20 @@ got=$(bsql 1 "SELECT string_agg(id || ':' || coalesce(previous::text, '-') || ':
 users=$(bsql 1 "SELECT count(*) FROM library_user WHERE name LIKE 'reader%' AND address = '127.0.0.1'")
 ((users == 16)) || fail "library_user holds $users readers, expected 16 (reader1..reader16)"
 pass "sessions $s1 (closed) and $s2 (open, previous $s1); 16 users from 127.0.0.1 (reader16 only got SESSION_OVER)"
+
+# A name with every character that means something in an SQL array or string literal
+# (the applier passes batches as arrays) reaches both DBs unchanged.
+odd='Ñusta "Ana" O'\''Brien\, {NULL}'
+rc=0
+out=$("$BIN_DIR/client" --headless --instance 2 --name "$odd" --new-session --json 2>&1) || rc=$?
+((rc == 0)) || fail "--new-session by '$odd': exit $rc ($out)"
+ask "$TEST_TMP/odd.out" 2 "$odd"
+wait_caught_up 10
+books_same "a user name with quotes, a backslash and braces"
+for n in 1 2; do
+    got=$(bsql "$n" "SELECT u.name FROM request q JOIN library_user u ON u.id = q.user_id
+                     ORDER BY q.id DESC LIMIT 1")
+    [[ $got == "$odd" ]] || fail "books$n stored the user of the last request as '$got', expected '$odd'"
+done
+pass "the user name '$odd' is stored unchanged in both books DBs"
 no_sanitizer_reports

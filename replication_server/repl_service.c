@@ -93,12 +93,14 @@ static void repl_flush(void *unused)
     int rc = replog_flush(repl_cfg.log, why, sizeof why);
     if (rc < 0)
         log_error("setquery", "%zu entries not stored: %s", repl_nsets, why);
+    /* The appliers first: a request is answered only once its claim is applied, so
+     * the appliers' long polls are on every request's path, the SETQUERY replies less. */
+    if (rc == 0)
+        repl_answer_waiters(false);
     for (size_t i = 0; i < repl_nsets; i++)
         repl_reply_set(repl_sets[i].call, rc == 0 ? REPL_OK : REPL_ERR_STORAGE,
                        rc == 0 ? repl_sets[i].seq : 0, rc == 0 ? "stored" : why);
     repl_nsets = 0;
-    if (rc == 0)
-        repl_answer_waiters(false);
 }
 
 static void repl_setquery(struct svc_req *rq, SVCXPRT *x, const setquery_args *a)

@@ -2,6 +2,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "pgarray.h"
 #include "replop.h"
 
 #include <inttypes.h>
@@ -12,10 +13,14 @@
 
 static const char *const replog_sql[][2] = {
     {"last_seq", "SELECT coalesce(max(seq), 0) FROM log"},
+    /* A whole group in one statement, so one round trip: a column per array. */
     {"insert",
      "INSERT INTO log (seq, origin, kind, payload, session, isbn, user_name, appended_at) "
-     "VALUES ($1, $2, $3, $4, $5, $6, $7, "
-     "'epoch'::timestamptz + $8::bigint * interval '1 microsecond')"},
+     "SELECT e.seq, e.origin, e.kind, e.payload, e.session, e.isbn, e.user_name, "
+     "'epoch'::timestamptz + e.at_us * interval '1 microsecond' "
+     "FROM unnest($1::bigint[], $2::integer[], $3::text[], $4::bytea[], $5::bigint[], "
+     "$6::text[], $7::text[], $8::bigint[]) "
+     "AS e(seq, origin, kind, payload, session, isbn, user_name, at_us) ORDER BY e.seq"},
     {"read",
      "SELECT seq, origin, (extract(epoch FROM appended_at) * 1000000)::bigint, payload "
      "FROM log WHERE seq > $1 ORDER BY seq LIMIT $2"},
@@ -146,7 +151,7 @@ int64_t replog_stage(struct replog *l, int origin, const repl_op *op, char *why,
     }
     if (!replog_ready(l, why, len))
         return -1;
-    char buf[1024];
+    char buf[REPLOG_OP_MAX];
     int n = replop_encode(op, buf, sizeof buf);
     struct replog_staged *s = &l->staged[l->nstaged];
     memset(s, 0, sizeof *s);
@@ -164,22 +169,40 @@ int64_t replog_stage(struct replog *l, int origin, const repl_op *op, char *why,
     return s->item.seq;
 }
 
-static int replog_insert(struct replog *l, const struct replog_staged *s)
+enum { RL_SEQ, RL_ORIGIN, RL_KIND, RL_PAYLOAD, RL_SESSION, RL_ISBN, RL_USER, RL_AT, RL_COUNT };
+
+static void replog_add_row(struct pgarray *a, const struct replog_staged *s, char *hex)
 {
-    char seq[24], origin[16], at[24];
-    char *hex = malloc((size_t)s->item.len * 2 + 3);
-    if (!hex)
-        return -1;
     strcpy(hex, "\\x");
     for (size_t i = 0; i < s->item.len; i++)
         sprintf(hex + 2 + i * 2, "%02x", (unsigned char)s->item.bytes[i]);
-    snprintf(seq, sizeof seq, "%" PRId64, s->item.seq);
-    snprintf(origin, sizeof origin, "%d", s->item.origin);
-    snprintf(at, sizeof at, "%" PRId64, s->item.appended_at_us);
-    const char *p[8] = {seq, origin, replop_kind_name(s->kind), hex,
-                        s->has_session ? s->session : NULL, s->has_isbn ? s->isbn : NULL,
-                        s->has_user ? s->user : NULL, at};
-    int rc = db_run_command(l->conn, "storing a log entry", "insert", 8, p);
+    pgarray_add_i64(&a[RL_SEQ], s->item.seq);
+    pgarray_add_i64(&a[RL_ORIGIN], s->item.origin);
+    pgarray_add(&a[RL_KIND], replop_kind_name(s->kind));
+    pgarray_add(&a[RL_PAYLOAD], hex);
+    pgarray_add(&a[RL_SESSION], s->has_session ? s->session : NULL);
+    pgarray_add(&a[RL_ISBN], s->has_isbn ? s->isbn : NULL);
+    pgarray_add(&a[RL_USER], s->has_user ? s->user : NULL);
+    pgarray_add_i64(&a[RL_AT], s->item.appended_at_us);
+}
+
+/* Stores the staged entries with one statement (one transaction, committed
+ * synchronously as the replication DB is). 0, or -1 when nothing was stored. */
+static int replog_insert(struct replog *l)
+{
+    struct pgarray a[RL_COUNT];
+    for (int k = 0; k < RL_COUNT; k++)
+        pgarray_init(&a[k]);
+    char *hex = malloc(REPLOG_OP_MAX * 2 + 3);
+    for (size_t i = 0; hex && i < l->nstaged; i++)
+        replog_add_row(a, &l->staged[i], hex);
+    const char *p[RL_COUNT];
+    bool built = hex != NULL;
+    for (int k = 0; k < RL_COUNT; k++)
+        built = (p[k] = pgarray_text(&a[k])) != NULL && built;
+    int rc = built ? db_run_command(l->conn, "storing log entries", "insert", RL_COUNT, p) : -1;
+    for (int k = 0; k < RL_COUNT; k++)
+        pgarray_free(&a[k]);
     free(hex);
     return rc;
 }
@@ -198,16 +221,12 @@ int replog_flush(struct replog *l, char *why, size_t len)
 {
     if (l->nstaged == 0)
         return 0;
-    bool ok = db_begin(l->conn, "storing log entries") == 0;
-    for (size_t i = 0; ok && i < l->nstaged; i++)
-        ok = replog_insert(l, &l->staged[i]) == 0;
-    ok = ok && db_commit(l->conn, "storing log entries") == 0;
+    bool ok = replog_insert(l) == 0;
     if (ok) {
         for (size_t i = 0; i < l->nstaged; i++)
             replog_to_ring(l, &l->staged[i].item);
         l->last_seq += (int64_t)l->nstaged;
     } else {
-        db_rollback(l->conn, "storing log entries");
         snprintf(why, len, "replication DB could not store %zu entries", l->nstaged);
         for (size_t i = 0; i < l->nstaged; i++)
             free(l->staged[i].item.bytes);

@@ -1,6 +1,6 @@
 /* replog: the replication log, stored in the replication DB (db/replication.sql) with
  * its newest entries also kept in memory so GETQUERY is served without a query.
- * Entries are staged, then stored together in one transaction (group commit): a
+ * Entries are staged, then stored together by one statement (group commit): a
  * staged entry is acknowledged only after that commit. Sequence numbers come from the
  * stored log (max + 1), so a restart neither loses nor renumbers an entry. Used only
  * on the RPC loop's thread. */
@@ -16,6 +16,7 @@
 
 #define REPLOG_RING 65536      /* entries kept in memory */
 #define REPLOG_STAGE_MAX 4096  /* entries in one group commit */
+#define REPLOG_OP_MAX 1024     /* bytes of one encoded operation */
 
 struct replog_item {
     int64_t seq;
@@ -46,7 +47,8 @@ int replog_open(struct replog *l, const char *conninfo, char *err, size_t errlen
 void replog_close(struct replog *l);
 /* Stages op; returns its sequence number, or -1 with why (stage full, storage down). */
 int64_t replog_stage(struct replog *l, int origin, const repl_op *op, char *why, size_t len);
-/* Stores every staged entry in one transaction. 0: all stored; -1: none stored (why). */
+/* Stores every staged entry in one transaction (one statement). 0: all stored; -1: none
+ * stored (why). */
 int replog_flush(struct replog *l, char *why, size_t len);
 /* Up to max entries after `after` into out (each op freed by the caller with
  * replop_free). Returns the count, or -1 with why (storage down, damaged entry). */

@@ -2,6 +2,7 @@
 # A node that stops answering is skipped with the reason in its row while rounds go on
 # for the others; started again, it rejoins and converges. A clock being set by hand
 # (SIGUSR1 = "Modify") is skipped too, and synchronised again once it runs (SIGUSR2).
+# A restarted time server gets both app servers back.
 source "$(dirname "$0")/lib.sh"
 
 export TM=1
@@ -56,3 +57,20 @@ out=$(clockctl offset --prog "$APP1_PROG")
 off=$(field offset_us "$out")
 (($(abs "$off") < 5000)) || fail "resumed app1 is $off us from the coordinator"
 pass "resumed app1 is synchronised again ($off us)"
+
+# The time server restarts (with a new random clock): both app servers join it again
+# (after three TM without a correction at the latest) and follow its clock.
+cluster stop time_server >/dev/null
+cluster start time_server >/dev/null
+last=$(sql "SELECT max(id) FROM sync_round")
+for n in app1 app2; do
+    wait_until "$n synchronised in 2 rounds of the restarted time server" 30 applied_after "$n"
+done
+offs=""
+for prog in "$APP1_PROG" "$APP2_PROG"; do
+    out=$(clockctl offset --prog "$prog") || fail "offset of program $prog: $out"
+    off=$(field offset_us "$out")
+    (($(abs "$off") < 5000)) || fail "program $prog is $off us from the restarted time server"
+    offs+=" $off"
+done
+pass "after a time server restart both app servers are synchronised again (offsets${offs} us)"

@@ -30,6 +30,8 @@ static void booker_drop(struct booker *b)
 /* A connection, made if there is none. false with the reason in err. */
 static bool booker_connect(struct booker *b, char *err, size_t len)
 {
+    if (b->clnt && rpcclient_closed_by_peer(b->clnt))
+        booker_drop(b); /* the app server restarted since the last call */
     if (b->clnt)
         return true;
     b->clnt = rpcclient_create(b->cfg.server, b->cfg.prog, BOOK_V1, "tcp", b->cfg.rpc_timeout_ms,

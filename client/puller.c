@@ -22,6 +22,8 @@ static int puller_job(void *arg)
     int64_t delta = 0;
     enum clock_policy policy = CLOCK_POLICY_NONE;
     struct clockrpc_probe probe;
+    if (rpcclient_closed_by_peer(p->clnt))
+        puller_drop(p);
     if (!p->clnt)
         p->clnt = rpcclient_create(p->cfg.server, p->cfg.prog, CLOCK_V1, "tcp", p->cfg.rpc_timeout_ms,
                                    err, sizeof err);

@@ -21,6 +21,8 @@ void replclient_close(struct replclient *rc)
 
 static CLIENT *replclient_handle(struct replclient *rc, char *why, size_t len)
 {
+    if (rc->clnt && rpcclient_closed_by_peer(rc->clnt))
+        replclient_close(rc);
     if (!rc->clnt)
         rc->clnt = rpcclient_create(rc->host, REPL_PROG, REPL_V1, "tcp", rc->timeout_ms, why, len);
     return rc->clnt;

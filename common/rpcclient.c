@@ -137,6 +137,15 @@ CLIENT *rpcclient_create(const char *host, rpcprog_t prog, rpcvers_t vers, const
     return c;
 }
 
+bool rpcclient_closed_by_peer(CLIENT *c)
+{
+    int fd;
+    if (!c || !clnt_control(c, CLGET_FD, (char *)&fd))
+        return false;
+    struct pollfd p = {.fd = fd, .events = POLLIN | POLLRDHUP};
+    return poll(&p, 1, 0) > 0;
+}
+
 void rpcclient_error(CLIENT *c, enum clnt_stat st, const char *what, char *err, size_t errlen)
 {
     struct rpc_err e;

@@ -91,7 +91,7 @@ static void rounds_sync_node(struct rounds *r, int64_t round, const struct node_
     s->node = n;
     struct rounds_peer *peer = rounds_peer(r, n);
     char err[200];
-    if (peer->joins != n->joins)
+    if (peer->joins != n->joins || rpcclient_closed_by_peer(peer->clnt))
         rounds_drop_client(peer);
     peer->joins = n->joins;
     if (!peer->clnt)

@@ -7,6 +7,9 @@
 #    "replication unavailable, try again" (exit 4); no acknowledged entry is lost (every
 #    book a client printed is a BOOK_CLAIM of the log and a row of both DBs, the log has
 #    no gap) and the checks above hold.
+# 3. a quick restart of the replication server while the app servers are idle: every
+#    worker still holds a connection to the old one, and the next requests on all of
+#    them are served (none fails on a connection the old server closed).
 source "$(dirname "$0")/lib.sh"
 
 export TM=1
@@ -140,4 +143,33 @@ gaps=$(rsql "SELECT count(*) || ' ' || coalesce(min(seq), 0) || ' ' || coalesce(
 read -r n lo hi <<<"$gaps"
 ((n == hi && lo == 1)) || fail "the log has gaps after the crash: $n entries from $lo to $hi"
 pass "every printed book is a BOOK_CLAIM of the log with its seq; the log holds entries 1..$hi without a gap (it held $log_at_kill at the kill)"
+
+# ---- 3. a quick restart of the replication server while the app servers are idle ----
+rc=0
+out=$("$BIN_DIR/client" --headless --instance 2 --name opener --new-session --json 2>&1) || rc=$?
+((rc == 0)) || fail "--new-session: exit $rc ($out)"
+s3=$(sed -n 's/^{"session":\([0-9]*\),.*/\1/p' <<<"$out")
+in_session3() { [[ $(book_status 1 session) == "$s3" && $(book_status 2 session) == "$s3" ]]; }
+wait_until "both app servers in session $s3" 10 in_session3
+# CLIENTS at once, each asking twice: every worker of both servers takes part. Prints
+# the exit statuses that were not 0.
+burst() {
+    local i pids=() bad=""
+    for i in $(seq 1 $CLIENTS); do
+        "$BIN_DIR/client" --headless --instance $((i % 2 + 1)) --name "reader$i" --request \
+            --count 2 >/dev/null 2>>"$TEST_TMP/$1.log" </dev/null &
+        pids+=($!)
+    done
+    for i in "${pids[@]}"; do wait "$i" || bad+=" $?"; done
+    echo "$bad"
+}
+bad=$(burst burst_before)
+[[ -z $bad ]] || fail "$CLIENTS clients before the restart: exit statuses$bad ($(tail -1 "$TEST_TMP/burst_before.log"))"
+cluster stop replication >/dev/null
+cluster start replication >/dev/null
+repl_back() { [[ $(book_status 1 replication_ok) == 1 && $(book_status 2 replication_ok) == 1 ]]; }
+wait_until "both app servers reach the restarted replication server" 10 repl_back
+bad=$(burst burst_after)
+[[ -z $bad ]] || fail "$CLIENTS clients after a quick replication server restart: exit statuses$bad ($(grep -m1 refused "$TEST_TMP/burst_after.log"))"
+pass "after a quick restart of the replication server, $CLIENTS clients x 2 requests over every worker of both servers were all served"
 no_sanitizer_reports

@@ -22,6 +22,16 @@ gone() { ! kill -0 "$1" 2>/dev/null || [[ $(ps -o stat= -p "$1") == Z* ]]; }
 handed_out() { bsql 1 "SELECT count(*) FROM request WHERE session_id = $1"; }
 at_least() { (($(handed_out "$1") >= $2)); }
 
+# Opens a new session through app server N and waits until both servers are in it;
+# sets SESSION.
+new_session() {
+    local rc=0 out
+    out=$("$BIN_DIR/client" --headless --instance "$1" --name opener --new-session --json 2>&1) || rc=$?
+    ((rc == 0)) || fail "--new-session: exit $rc ($out)"
+    SESSION=$(sed -n 's/^{"session":\([0-9]*\),.*/\1/p' <<<"$out")
+    in_session() { [[ $(book_status 1 session) == "$SESSION" && $(book_status 2 session) == "$SESSION" ]]; }
+    wait_until "both app servers in session $SESSION" 10 in_session
+}
 # Starts the client loops of session phase NAME (16 per server) into TEST_TMP/NAME.
 start_load() {
     local i
@@ -101,12 +111,8 @@ check_session "app2 crash" "$s1"
 unprinted_before "app2 crash" "$s1" "$log_at_kill1" 2
 
 # ---- 2. kill -9 of the replication server under load ----
-rc=0
-out=$("$BIN_DIR/client" --headless --instance 1 --name opener --new-session --json 2>&1) || rc=$?
-((rc == 0)) || fail "--new-session: exit $rc ($out)"
-s2=$(sed -n 's/^{"session":\([0-9]*\),.*/\1/p' <<<"$out")
-in_session() { [[ $(book_status 1 session) == "$s2" && $(book_status 2 session) == "$s2" ]]; }
-wait_until "both app servers in session $s2" 10 in_session
+new_session 1
+s2=$SESSION
 start_load repl_crash
 wait_until "$KILL_AT books handed out in session $s2" 60 at_least "$s2" $KILL_AT
 pid=$(cat "$CLUSTER_DIR/run/replication.pid")
@@ -145,12 +151,7 @@ read -r n lo hi <<<"$gaps"
 pass "every printed book is a BOOK_CLAIM of the log with its seq; the log holds entries 1..$hi without a gap (it held $log_at_kill at the kill)"
 
 # ---- 3. a quick restart of the replication server while the app servers are idle ----
-rc=0
-out=$("$BIN_DIR/client" --headless --instance 2 --name opener --new-session --json 2>&1) || rc=$?
-((rc == 0)) || fail "--new-session: exit $rc ($out)"
-s3=$(sed -n 's/^{"session":\([0-9]*\),.*/\1/p' <<<"$out")
-in_session3() { [[ $(book_status 1 session) == "$s3" && $(book_status 2 session) == "$s3" ]]; }
-wait_until "both app servers in session $s3" 10 in_session3
+new_session 2
 # CLIENTS at once, each asking twice: every worker of both servers takes part. Prints
 # the exit statuses that were not 0.
 burst() {

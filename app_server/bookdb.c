@@ -5,6 +5,7 @@
 #include "pgarray.h"
 
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +56,8 @@ bool bookdb_ready(struct bookdb *db, char *why, size_t len)
     char err[400];
     db->conn = db_connect(db->conninfo, err, sizeof err);
     if (db->conn && bookdb_prepare(db->conn) < 0) {
-        snprintf(err, sizeof err, "the database lacks the schema of db/books.sql");
+        snprintf(err, sizeof err, "the database lacks the schema of db/books.sql (load it; "
+                                  "scripts/cluster reset-data does for its cluster)");
         bookdb_close(db);
     }
     if (!db->conn)
@@ -79,6 +81,14 @@ bool bookdb_ping(struct bookdb *db, char *why, size_t len)
         bookdb_close(db);
     }
     return false;
+}
+
+bool bookdb_quiet(struct bookdb *db)
+{
+    if (!db->conn || PQstatus(db->conn) != CONNECTION_OK || PQsocket(db->conn) < 0)
+        return false;
+    struct pollfd p = {.fd = PQsocket(db->conn), .events = POLLIN | POLLRDHUP};
+    return poll(&p, 1, 0) == 0;
 }
 
 static PGresult *bookdb_run(struct bookdb *db, const char *stmt, int n, const char *const *p,
@@ -188,6 +198,12 @@ int bookdb_apply(struct bookdb *db, const struct bookdb_entry *e, int n, char *w
 {
     if (n <= 0)
         return 0;
+    for (int i = 1; i < n; i++)
+        if (e[i].seq != e[0].seq + i) { /* apply_entries() numbers them from the first */
+            snprintf(why, len, "books DB: entry %" PRId64 " after %" PRId64 " in one batch",
+                     e[i].seq, e[i - 1].seq);
+            return 0;
+        }
     struct pgarray a[BA_COUNT];
     for (int k = 0; k < BA_COUNT; k++)
         pgarray_init(&a[k]);

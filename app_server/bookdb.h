@@ -31,6 +31,10 @@ bool bookdb_ready(struct bookdb *db, char *why, size_t len);
 /* Is the DB answering right now? A connection whose server went away still says OK
  * until it is used, so this runs a query. */
 bool bookdb_ping(struct bookdb *db, char *why, size_t len);
+/* Is the connection open with nothing arriving on it? An idle connection becomes
+ * readable or hung up when the server ends it (the DB stopped or restarted): a check
+ * without a round trip, for a connection not in use by another thread. */
+bool bookdb_quiet(struct bookdb *db);
 int bookdb_state(struct bookdb *db, struct bookdb_state *st, char *why, size_t len);
 
 /* Calls fn for every request of the session (book id, server, user id). */

@@ -161,12 +161,15 @@ void handout_request(struct handout_ctx *h, const char *user, const char *addres
         return;
     }
     /* A claim appended while this server's DB is down would be applied only later, for a
-     * user told to try again: make sure the DB answers first. Under load the applier
-     * hears from it every few ms, and a ping of our own would cost a round trip per
-     * request; when it is quiet (an idle long poll), ask it ourselves. */
+     * user told to try again: make sure the DB is up first. A ping costs a round trip
+     * per request; under load it is enough that the applier heard from the DB within
+     * the last few ms and that this worker's own idle connection was not ended (a DB
+     * that stops ends its connections, which shows at once as readable or hung up).
+     * Otherwise (idle, or something is odd) ask the DB. */
     char why[300];
-    if (!replica_db_answered_within(h->replica, HANDOUT_DB_FRESH_MS) &&
-        !bookdb_ping(&h->db, why, sizeof why)) {
+    bool db_up = replica_db_answered_within(h->replica, HANDOUT_DB_FRESH_MS) &&
+                 bookdb_quiet(&h->db);
+    if (!db_up && !bookdb_ping(&h->db, why, sizeof why)) {
         handout_error(out, BOOK_ERR_DATABASE, "books database unavailable, try again (%s)", why);
         log_warn("handout", "request of %s refused: %s", user, why);
         return;

@@ -30,6 +30,14 @@ static void booker_drop(struct booker *b)
 /* A connection, made if there is none. false with the reason in err. */
 static bool booker_connect(struct booker *b, char *err, size_t len)
 {
+    pthread_mutex_lock(&b->lock);
+    bool stopping = b->stopping;
+    pthread_mutex_unlock(&b->lock);
+    if (stopping) {
+        /* booker_stop shut the socket down: no reconnecting now. */
+        snprintf(err, len, "stopping");
+        return false;
+    }
     if (b->clnt && rpcclient_closed_by_peer(b->clnt))
         booker_drop(b); /* the app server restarted since the last call */
     if (b->clnt)
@@ -42,7 +50,7 @@ static bool booker_connect(struct booker *b, char *err, size_t len)
     clnt_control(b->clnt, CLGET_FD, (char *)&fd);
     pthread_mutex_lock(&b->lock);
     b->fd = fd;
-    bool stopping = b->stopping;
+    stopping = b->stopping;
     pthread_mutex_unlock(&b->lock);
     if (stopping) {
         snprintf(err, len, "stopping");

@@ -140,6 +140,17 @@ BEGIN
     IF n = 0 THEN
         RAISE EXCEPTION 'apply_entries: no entries';
     END IF;
+    -- unnest() would pad a short array with NULLs: one element per entry everywhere.
+    IF (n = ALL (ARRAY[cardinality(p_applies), cardinality(p_at_us), cardinality(p_origin),
+                        cardinality(p_session), cardinality(p_prev), cardinality(p_user_id),
+                        cardinality(p_new_user), cardinality(p_name), cardinality(p_address),
+                        cardinality(p_book_id), cardinality(p_isbn), cardinality(p_client_time),
+                        cardinality(p_server_time)])) IS NOT TRUE THEN
+        RAISE EXCEPTION 'apply_entries: the arrays differ in length (% entries)', n;
+    END IF;
+    IF NOT (p_kind <@ ARRAY['USER_SEEN', 'SESSION_OPEN', 'BOOK_CLAIM', 'SESSION_CLOSE']) THEN
+        RAISE EXCEPTION 'apply_entries: unknown kind of entry in %', p_kind;
+    END IF;
     UPDATE replica_state SET applied_seq = p_first_seq + n - 1, applied_at = now()
      WHERE applied_seq = p_first_seq - 1;
     IF NOT FOUND THEN

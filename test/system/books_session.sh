@@ -108,5 +108,7 @@ for n in 1 2; do
                      ORDER BY q.id DESC LIMIT 1")
     [[ $got == "$odd" ]] || fail "books$n stored the user of the last request as '$got', expected '$odd'"
 done
-pass "the user name '$odd' is stored unchanged in both books DBs"
+got=$(rsql "SELECT user_name FROM log WHERE kind = 'BOOK_CLAIM' ORDER BY seq DESC LIMIT 1")
+[[ $got == "$odd" ]] || fail "the replication log's last claim names '$got', expected '$odd'"
+pass "the user name '$odd' is stored unchanged in the replication log and both books DBs"
 no_sanitizer_reports

@@ -64,6 +64,10 @@ static void *booksvc_worker(void *arg)
                             .instance = booksvc_cfg.instance};
     replclient_init(&h.repl, booksvc_cfg.repl_host, booksvc_cfg.rpc_timeout_ms);
     snprintf(h.db.conninfo, sizeof h.db.conninfo, "%s", booksvc_cfg.db_conninfo);
+    /* Connect now rather than on the first request: a backend takes a few ms to start. */
+    char why[300];
+    if (!bookdb_ready(&h.db, why, sizeof why))
+        log_warn("book", "worker: %s; trying again at its first request", why);
     for (;;) {
         pthread_mutex_lock(&booksvc_lock);
         while (!booksvc_head && !booksvc_stopping)

@@ -18,7 +18,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
-CPPFLAGS := -D_GNU_SOURCE -iquote common -iquote common/ui -iquote $(BUILD)/gen $(PKG_CFLAGS)
+CPPFLAGS := -D_GNU_SOURCE -iquote common -iquote common/ui -iquote test/sim -iquote $(BUILD)/gen $(PKG_CFLAGS)
 # Messages are cut to the bounds of their buffers and .x strings on purpose, so
 # -Wformat-truncation's "may be truncated" is no finding here.
 CFLAGS   := -std=c11 $(OPT) -pthread -Wall -Wextra -Werror -Wno-format-truncation
@@ -39,6 +39,11 @@ LIBCOMMON  := $(BUILD)/libcommon.a
 
 DAEMONS    := time_server app_server client replication_server
 PROGRAMS   := $(DAEMONS:%=$(BIN)/%)
+
+# The synchronisation simulation, shared by its unit test and its tool.
+SIM_SRC    := $(wildcard test/sim/*.c)
+SIM_O      := $(SIM_SRC:%.c=$(BUILD)/%.o)
+LIBSIM     := $(BUILD)/libsim.a
 
 TOOL_SRC   := $(wildcard test/tools/*.c)
 TOOLS      := $(TOOL_SRC:test/tools/%.c=$(BUILD)/test/%)
@@ -81,10 +86,13 @@ $(BIN)/$(1): $$($(1)_O) $(LIBCOMMON)
 endef
 $(foreach d,$(DAEMONS),$(eval $(call daemon_rule,$(d))))
 
-$(BUILD)/test/%: $(BUILD)/test/tools/%.o $(LIBCOMMON)
+$(LIBSIM): $(SIM_O)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/test/%: $(BUILD)/test/tools/%.o $(LIBSIM) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-$(BUILD)/test/test_%: $(BUILD)/test/unit/test_%.o $(LIBCOMMON)
+$(BUILD)/test/test_%: $(BUILD)/test/unit/test_%.o $(LIBSIM) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
 

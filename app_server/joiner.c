@@ -24,14 +24,18 @@ static bool joiner_forgotten(struct joiner *j)
 static void joiner_set_clock(struct joiner *j, const join_reply *rep, int64_t send_ns,
                              int64_t recv_ns)
 {
-    struct cristian_probe p = {true, send_ns, recv_ns, rep->reference.time_us};
+    struct cristian_probe p = {.ok = true, .send_ns = send_ns, .recv_ns = recv_ns,
+                              .remote_us = rep->reference.time_us + rep->reference.slew_left_us};
     struct cristian_estimate est;
     cristian_estimate(&p, 1, 0, &est);
-    int64_t delta = cristian_delta(est.remote_at_recv_us, clock_read_at(j->cfg.clock, recv_ns));
-    enum clock_policy policy;
-    if (clock_adjust(j->cfg.clock, delta, &policy) == CLOCK_OK)
-        log_info("join", "clock set from the time server: %+" PRId64 " us (%s, rtt %" PRId64 " us)",
-                 delta, clock_policy_name(policy), est.rtt_us);
+    int64_t delta = cristian_delta(est.remote_at_recv_us, clock_target_at(j->cfg.clock, recv_ns));
+    struct clock_measurement m = {delta, est.error_bound_us > 0 ? est.error_bound_us : 1,
+                                  rep->reference.slew_left_us};
+    struct clock_correction corr;
+    if (clock_correct_at(j->cfg.clock, &m, recv_ns, &corr) == CLOCK_OK)
+        log_info("join", "clock set from the time server: %+" PRId64 " us +/-%" PRId64
+                 " us (%s of %+" PRId64 " us, rtt %" PRId64 " us)", delta, est.error_bound_us,
+                 clock_policy_name(corr.policy), corr.applied_us, est.rtt_us);
     else
         log_warn("join", "clock not set from the time server: it is being set by hand");
 }

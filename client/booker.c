@@ -124,7 +124,7 @@ static void booker_copy_book(struct booker_book *d, const book_info *s)
 /* REQUEST_BOOK. false (err filled) if the call failed; the command is over either way. */
 static bool booker_do_request(struct booker *b, char *err, size_t len)
 {
-    book_request a = {(char *)b->cfg.name, clock_read(b->cfg.clock)};
+    book_request a = {(char *)b->cfg.name, replysync_request_time(b->cfg.clock)};
     book_reply rep;
     memset(&rep, 0, sizeof rep);
     booker_timeout(b, BOOKER_REQUEST_TIMEOUT_MS);

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "options.h"
 #include "proc.h"
+#include "probe.h"
 #include "puller.h"
 #include "replop.h"
 #include "request.h"
@@ -185,7 +186,7 @@ static int client_books(const struct client_options *o, struct clock *clk)
 int main(int argc, char **argv)
 {
     struct client_options o = {.server = "localhost", .instance = 1, .tm_ms = 10000,
-                               .probes = CRISTIAN_DEFAULT_PROBES, .count = 1};
+                               .probes = PROBE_DEFAULT_MIN, .count = 1};
     proc_options_default(&o.proc);
     int rc = parse_args(argc, argv, &o);
     if (rc >= 0)
@@ -225,14 +226,20 @@ int main(int argc, char **argv)
     struct puller puller;
     /* A call must give up well before the next pull is due. */
     int timeout_ms = o.proc.rpc_timeout_ms < o.tm_ms / 4 ? o.proc.rpc_timeout_ms : o.tm_ms / 4;
-    struct puller_config pc = {&clk, o.server, CLOCK_PROG + (unsigned long)o.instance, o.tm_ms,
-                               (int)o.probes, timeout_ms};
+    struct puller_config pc = {.clock = &clk, .server = o.server,
+                               .prog = CLOCK_PROG + (unsigned long)o.instance, .tm_ms = o.tm_ms,
+                               .rpc_timeout_ms = timeout_ms};
+    probe_plan_default(&pc.plan, (int)o.probes, (int64_t)o.tm_ms * 1000000 / 8);
     int err_no = puller_start(&puller, &pc);
     if (err_no != 0) {
         log_error("sync", "starting the sync thread: %s", strerror(err_no));
         goto out_rpc;
     }
     if (books) {
+        /* The first request waits for the first pull (a few round trips), so its row
+         * stores a synchronised client time; past the wait it says "not given". */
+        if (!puller_wait_first(&puller, 4 * timeout_ms + 1000))
+            log_warn("sync", "clock not synchronised yet: requests carry no client time");
         rc = client_books(&o, &clk);
         puller_stop(&puller);
         goto out_rpc;

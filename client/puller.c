@@ -7,6 +7,9 @@
 
 #include <inttypes.h>
 #include <string.h>
+#include <time.h>
+
+static int puller_pull(struct puller *p);
 
 static void puller_drop(struct puller *p)
 {
@@ -15,23 +18,55 @@ static void puller_drop(struct puller *p)
     p->clnt = NULL;
 }
 
+static void puller_tried(struct puller *p)
+{
+    pthread_mutex_lock(&p->lock);
+    p->tried = true;
+    pthread_cond_broadcast(&p->first_done);
+    pthread_mutex_unlock(&p->lock);
+}
+
 static int puller_job(void *arg)
 {
     struct puller *p = arg;
+    int wait = puller_pull(p);
+    puller_tried(p);
+    return wait;
+}
+
+bool puller_wait_first(struct puller *p, int timeout_ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    int64_t ns = until.tv_nsec + (int64_t)timeout_ms * 1000000;
+    until.tv_sec += (time_t)(ns / 1000000000);
+    until.tv_nsec = (long)(ns % 1000000000);
+    pthread_mutex_lock(&p->lock);
+    while (!p->tried && pthread_cond_timedwait(&p->first_done, &p->lock, &until) == 0)
+        ;
+    pthread_mutex_unlock(&p->lock);
+    struct clock_state st;
+    clock_snapshot(p->cfg.clock, &st);
+    return st.synchronised;
+}
+
+static int puller_pull(struct puller *p)
+{
     char err[300];
     int64_t delta = 0;
-    enum clock_policy policy = CLOCK_POLICY_NONE;
+    struct clock_correction corr;
     struct clockrpc_probe probe;
     if (rpcclient_closed_by_peer(p->clnt))
         puller_drop(p);
     if (!p->clnt)
         p->clnt = rpcclient_create(p->cfg.server, p->cfg.prog, CLOCK_V1, "tcp", p->cfg.rpc_timeout_ms,
                                    err, sizeof err);
-    if (p->clnt && clockrpc_pull(p->cfg.clock, p->clnt, CLOCKRPC_CLOCK, p->cfg.probes, &delta,
-                                 &policy, &probe, err, sizeof err) == 0) {
-        log_info("sync", "offset to %s %+" PRId64 " us (rtt %" PRId64 " us, +/-%" PRId64
-                 " us), %s", p->cfg.server, delta, probe.est.rtt_us, probe.est.error_bound_us,
-                 clock_policy_name(policy));
+    if (p->clnt && clockrpc_pull(p->cfg.clock, p->clnt, CLOCKRPC_CLOCK, &p->cfg.plan, &delta,
+                                 &corr, &probe, err, sizeof err) == 0) {
+        log_info("sync", "offset to %s %+" PRId64 " us +/-%" PRId64 " us (%d probes, rtt %"
+                 PRId64 " us), %s of %+" PRId64 " us, frequency %+.3f ppm", p->cfg.server, delta,
+                 probe.est.error_bound_us, probe.answered, probe.est.rtt_us,
+                 clock_policy_name(corr.policy), corr.applied_us, corr.freq_corr_ppm);
         p->failures = 0;
         return p->cfg.tm_ms;
     }
@@ -47,6 +82,8 @@ int puller_start(struct puller *p, const struct puller_config *cfg)
 {
     memset(p, 0, sizeof *p);
     p->cfg = *cfg;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->first_done, NULL);
     return worker_start(&p->worker, puller_job, p, 0);
 }
 
@@ -54,4 +91,6 @@ void puller_stop(struct puller *p)
 {
     worker_stop(&p->worker);
     puller_drop(p);
+    pthread_cond_destroy(&p->first_done);
+    pthread_mutex_destroy(&p->lock);
 }

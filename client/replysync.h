@@ -10,5 +10,8 @@
 
 /* send_ns/recv_ns: monotonic instants around the call; server_us: the time it carried. */
 void replysync_apply(struct clock *clk, int64_t server_us, int64_t send_ns, int64_t recv_ns);
+/* The client_time_us a request carries: the clock's time once it has been synchronised,
+ * -1 (not given) before, so no request row stores a random start time. */
+int64_t replysync_request_time(struct clock *clk);
 
 #endif

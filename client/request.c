@@ -78,7 +78,7 @@ static void request_print_over(const struct request_options *o, const session_su
 static int request_one(const struct request_options *o, CLIENT *c, struct clock *clk,
                        int64_t *last_session)
 {
-    book_request a = {(char *)o->name, clock_read(clk)};
+    book_request a = {(char *)o->name, replysync_request_time(clk)};
     book_reply rep;
     memset(&rep, 0, sizeof rep);
     int64_t send_ns = clock_mono_ns();

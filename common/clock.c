@@ -7,10 +7,6 @@
 
 /* Below one microsecond a slew is invisible: the clock shows whole microseconds. */
 #define CLOCK_SLEW_VISIBLE_US 1.0
-/* Shorter intervals make the rate estimate mostly measurement noise. */
-#define CLOCK_FREQ_MIN_INTERVAL_NS INT64_C(500000000)
-#define CLOCK_FREQ_FIRST_GAIN 1.0
-#define CLOCK_FREQ_GAIN 0.5
 
 /* ---- Pure helpers (no clock, no lock) ---- */
 
@@ -206,6 +202,9 @@ void clock_init_at(struct clock *c, const struct clock_config *cfg, int64_t star
     c->base_us = (double)clock_wrap_time(start_us);
     c->running = true;
     c->last_policy = CLOCK_POLICY_NONE;
+    c->raw_start_us = c->base_us;
+    c->raw_mono_ns = mono_ns;
+    discipline_init(&c->disc);
 }
 
 void clock_init(struct clock *c, const struct clock_config *cfg, int64_t start_us)
@@ -231,6 +230,15 @@ int64_t clock_read(struct clock *c)
     return clock_read_at(c, clock_mono_ns());
 }
 
+int64_t clock_target_at(struct clock *c, int64_t mono_ns)
+{
+    pthread_mutex_lock(&c->lock);
+    int64_t t = c->running ? clock_whole_us(clock_value(c, mono_ns) + clock_slew_pending(c, mono_ns))
+                           : c->frozen_us;
+    pthread_mutex_unlock(&c->lock);
+    return t;
+}
+
 void clock_snapshot_at(struct clock *c, int64_t mono_ns, struct clock_state *out)
 {
     pthread_mutex_lock(&c->lock);
@@ -246,7 +254,17 @@ void clock_snapshot_at(struct clock *c, int64_t mono_ns, struct clock_state *out
         .adjustments = c->adjustments,
         .last_policy = c->last_policy,
         .last_delta_us = c->last_delta_us,
+        .last_applied_us = c->last_applied_us,
+        .error_bound_us = -1,
+        .freq_sd_ppm = c->disc.freq_sd_ppm,
+        .samples = (int)c->disc.n,
+        .last_adjust_ns = c->last_adjust_ns,
     };
+    /* What is still to be slewed in is still off, on top of the claim (a reference that
+     * slews too, started first and slews as fast, so is never further ahead). */
+    double claim = discipline_claim_at(&c->disc, mono_ns);
+    if (c->running && c->synchronised && claim >= 0)
+        out->error_bound_us = (int64_t)ceil(claim + fabs(pending));
     pthread_mutex_unlock(&c->lock);
 }
 
@@ -274,32 +292,84 @@ static enum clock_policy clock_choose(const struct clock *c, int64_t delta_us)
     return CLOCK_POLICY_SLEW;
 }
 
-/* The delta minus what the previous slew had not absorbed yet is the offset the rate
- * error built up since the last adjustment. */
-static void clock_update_freq(struct clock *c, int64_t delta_us, double pending_us, int64_t mono_ns)
+/* The uncorrected oscillator (see struct clock). */
+static double clock_raw(const struct clock *c, int64_t mono_ns)
 {
-    int64_t interval_ns = mono_ns - c->last_adjust_ns;
-    if (!c->cfg.freq_correction || c->last_adjust_ns == 0 || interval_ns < CLOCK_FREQ_MIN_INTERVAL_NS)
-        return;
-    double f_err = ((double)delta_us - pending_us) / ((double)interval_ns / 1000.0);
-    double gain = c->freq_updates == 0 ? CLOCK_FREQ_FIRST_GAIN : CLOCK_FREQ_GAIN;
-    double max = CLOCK_MAX_FREQ_CORR_PPM * 1e-6;
-    c->freq_corr = fmax(-max, fmin(max, c->freq_corr + gain * f_err));
-    c->freq_updates++;
+    return c->raw_start_us + (double)(mono_ns - c->raw_mono_ns) / 1000.0 * (1.0 + c->cfg.drift_ppm * 1e-6);
 }
 
-static void clock_apply(struct clock *c, int64_t delta_us, enum clock_policy policy, int64_t mono_ns)
+/* correction_us: the change of the clock's target; follow_us: the part of it that is
+ * only ever slewed (the reference's own slew). A step moves the shown time by the rest
+ * at once; what was already being slewed goes on being slewed. */
+static void clock_apply(struct clock *c, double correction_us, double follow_us,
+                        enum clock_policy policy, int64_t mono_ns)
 {
     clock_rebase(c, mono_ns);
     if (policy == CLOCK_POLICY_STEP) {
-        c->base_us = clock_wrap_double(c->base_us + (double)delta_us);
-        c->slew_left_us = 0.0;
-        return;
+        c->base_us = clock_wrap_double(c->base_us + correction_us - follow_us);
+        c->slew_left_us += follow_us;
+    } else {
+        c->slew_left_us += correction_us;
     }
-    double pending = c->slew_left_us;
-    /* delta was measured on the displayed time, which already includes the pending slew. */
-    c->slew_left_us = (double)delta_us;
-    clock_update_freq(c, delta_us, pending, mono_ns);
+}
+
+static void clock_note(struct clock *c, int64_t delta_us, double applied_us, enum clock_policy p)
+{
+    c->adjustments++;
+    c->synchronised = true;
+    c->last_policy = p;
+    c->last_delta_us = delta_us;
+    c->last_applied_us = (int64_t)llround(applied_us);
+}
+
+enum clock_error clock_correct_at(struct clock *c, const struct clock_measurement *m,
+                                  int64_t mono_ns, struct clock_correction *out)
+{
+    struct clock_correction res = {.policy = CLOCK_POLICY_NONE, .error_bound_us = -1};
+    int64_t delta_us = m->delta_us, bound_us = m->bound_us;
+    pthread_mutex_lock(&c->lock);
+    enum clock_error err = clock_check_adjust(c, delta_us);
+    if (err == CLOCK_OK && (bound_us < 0 || bound_us > CLOCK_HALF_DAY_US ||
+                            llabs(m->reference_slew_us) > CLOCK_HALF_DAY_US))
+        err = CLOCK_ERR_RANGE;
+    if (err == CLOCK_OK) {
+        double target = clock_value(c, mono_ns) + clock_slew_pending(c, mono_ns);
+        struct discipline_input in = {
+            .mono_ns = mono_ns,
+            .y_us = target + (double)delta_us - clock_wrap_double(clock_raw(c, mono_ns)),
+            .delta_us = (double)delta_us,
+            /* A bound of zero would weigh without limit; a microsecond is the resolution. */
+            .bound_us = bound_us > 0 ? (double)bound_us : 1.0,
+            .freq_applied = c->cfg.freq_correction,
+        };
+        struct discipline_result d;
+        discipline_add(&c->disc, &in, &d);
+        /* Step or slew is decided on what this clock must catch up by itself. */
+        double follow = (double)m->reference_slew_us;
+        res.policy = clock_choose(c, (int64_t)llround(d.correction_us - follow));
+        clock_apply(c, d.correction_us, follow, res.policy, mono_ns);
+        if (c->cfg.freq_correction && d.have_freq) {
+            double max = CLOCK_MAX_FREQ_CORR_PPM;
+            c->freq_corr = fmax(-max, fmin(max, d.freq_ppm)) * 1e-6;
+        }
+        clock_note(c, delta_us, d.correction_us, res.policy);
+        c->last_adjust_ns = mono_ns;
+        res.applied_us = c->last_applied_us;
+        res.freq_corr_ppm = c->freq_corr * 1e6;
+        res.error_bound_us = (int64_t)ceil(d.bound_us);
+        res.samples = (int)d.samples;
+        res.reset = d.reset;
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (out != NULL)
+        *out = res;
+    return err;
+}
+
+enum clock_error clock_correct(struct clock *c, const struct clock_measurement *m,
+                               struct clock_correction *out)
+{
+    return clock_correct_at(c, m, clock_mono_ns(), out);
 }
 
 enum clock_error clock_adjust_at(struct clock *c, int64_t delta_us, int64_t mono_ns,
@@ -310,12 +380,14 @@ enum clock_error clock_adjust_at(struct clock *c, int64_t delta_us, int64_t mono
     enum clock_policy applied = CLOCK_POLICY_NONE;
     if (err == CLOCK_OK) {
         applied = clock_choose(c, delta_us);
-        clock_apply(c, delta_us, applied, mono_ns);
+        /* A command is relative to the time shown: what was still to slew is dropped. */
+        clock_rebase(c, mono_ns);
+        c->slew_left_us = 0.0;
+        clock_apply(c, (double)delta_us, 0.0, applied, mono_ns);
+        clock_note(c, delta_us, (double)delta_us, applied);
         c->last_adjust_ns = mono_ns;
-        c->adjustments++;
-        c->synchronised = true;
-        c->last_policy = applied;
-        c->last_delta_us = delta_us;
+        /* Whatever the clock claimed no longer holds after a move nobody measured. */
+        discipline_drop_claim(&c->disc);
     }
     pthread_mutex_unlock(&c->lock);
     if (policy != NULL)
@@ -372,6 +444,9 @@ enum clock_error clock_set_at(struct clock *c, int64_t time_us, int64_t mono_ns)
      * estimate may span the jump. freq_corr stays, the hardware drift did not change. */
     c->synchronised = false;
     c->last_adjust_ns = 0;
+    /* The measurements stay: they relate the reference to the raw clock, which the
+     * person did not move. The claim goes. */
+    discipline_drop_claim(&c->disc);
     pthread_mutex_unlock(&c->lock);
     return CLOCK_OK;
 }

@@ -10,6 +10,8 @@
 #ifndef BT_CLOCK_H
 #define BT_CLOCK_H
 
+#include "discipline.h"
+
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -34,7 +36,7 @@ struct clock_config {
     double drift_ppm;           /* simulated hardware rate error of this clock */
     int64_t step_threshold_us;  /* step above this |delta|, slew below */
     double max_slew_rate;       /* fraction of real time, e.g. 0.083 */
-    bool freq_correction;       /* estimate and correct the drift from successive deltas */
+    bool freq_correction;       /* correct the rate by the frequency the discipline estimates */
 };
 
 struct clock {
@@ -48,10 +50,15 @@ struct clock {
     bool synchronised;      /* adjusted at least once since start or manual set */
     uint64_t adjustments;   /* accepted adjustments since start */
     int64_t last_adjust_ns; /* monotonic instant of the last accepted adjustment, 0: none */
-    uint64_t freq_updates;  /* frequency estimates made (first one gets full gain) */
     enum clock_policy last_policy;
-    int64_t last_delta_us;
+    int64_t last_delta_us;  /* the last measured (or commanded) correction */
+    int64_t last_applied_us;/* what was applied of it */
     int64_t frozen_us;      /* time shown while stopped (running == false) */
+    /* The raw clock, what this clock shows with no correction at all (the oscillator):
+     * raw_start_us + (mono - raw_mono_ns) * (1 + drift), not wrapped. */
+    double raw_start_us;
+    int64_t raw_mono_ns;
+    struct discipline disc;
 };
 
 /* What a window or an RPC reply shows. */
@@ -66,6 +73,21 @@ struct clock_state {
     uint64_t adjustments;
     enum clock_policy last_policy;
     int64_t last_delta_us;
+    int64_t last_applied_us;
+    int64_t error_bound_us; /* claimed |offset| from the reference now; -1: no claim */
+    double freq_sd_ppm;     /* standard error of the frequency estimate */
+    int samples;            /* measurements in the discipline's line */
+    int64_t last_adjust_ns; /* monotonic instant of the last adjustment, 0: none */
+};
+
+/* What a measurement did (clock_correct). */
+struct clock_correction {
+    enum clock_policy policy;
+    int64_t applied_us;     /* what was added to the clock (step or slew) */
+    double freq_corr_ppm;   /* rate correction it runs at from now */
+    int64_t error_bound_us; /* claimed |offset| right after */
+    int samples;            /* measurements in the line */
+    bool reset;             /* the measurement showed the reference had moved */
 };
 
 /* Defaults: drift 0, threshold 1 s, max slew 8.3 %, frequency correction on. */
@@ -86,12 +108,34 @@ void clock_destroy(struct clock *c);
 /* Time of day at the given monotonic instant (frozen value while stopped). */
 int64_t clock_read_at(struct clock *c, int64_t mono_ns);
 int64_t clock_read(struct clock *c);
+/* Where the clock is heading: the time shown plus the correction it still slews in.
+ * It moves at the clock's rate even while the shown time slews, so two clocks are
+ * compared by their targets (measurements are target minus target). */
+int64_t clock_target_at(struct clock *c, int64_t mono_ns);
 void clock_snapshot_at(struct clock *c, int64_t mono_ns, struct clock_state *out);
 void clock_snapshot(struct clock *c, struct clock_state *out);
 
-/* Applies a correction: steps when |delta| > threshold or on the first adjustment,
- * otherwise slews; updates the frequency estimate. On error the clock is unchanged.
- * *policy (may be NULL) receives what was applied. */
+/* A measurement of this clock against its reference. */
+struct clock_measurement {
+    int64_t delta_us;       /* reference - this clock, both targets (clock_target_at);
+                               |delta| <= 12 h */
+    int64_t bound_us;       /* the true value lies within delta +/- bound; > 0 */
+    /* What the reference itself still slews in (part of its target, not of its shown
+     * time yet): this clock slews that part along, never steps it, so it moves with
+     * its reference rather than ahead of it. 0 when the reference is not slewing. */
+    int64_t reference_slew_us;
+};
+
+/* Takes a measurement at mono_ns. The discipline (discipline.h) decides what to apply
+ * and the frequency; the correction steps when it exceeds the threshold or the clock is
+ * not synchronised, otherwise slews. On error the clock is unchanged. out may be NULL. */
+enum clock_error clock_correct_at(struct clock *c, const struct clock_measurement *m,
+                                  int64_t mono_ns, struct clock_correction *out);
+enum clock_error clock_correct(struct clock *c, const struct clock_measurement *m,
+                               struct clock_correction *out);
+/* A command, not a measurement (an operator's "move it by delta"): applied whole, step
+ * or slew by the same rules; the frequency and the measurements are kept, the claimed
+ * bound is dropped. *policy (may be NULL) receives what was applied. */
 enum clock_error clock_adjust_at(struct clock *c, int64_t delta_us, int64_t mono_ns,
                                  enum clock_policy *policy);
 enum clock_error clock_adjust(struct clock *c, int64_t delta_us, enum clock_policy *policy);

@@ -16,6 +16,7 @@ void clockrpc_reading(struct clock *c, clock_reading *out)
     out->synchronised = s.synchronised;
     out->freq_corr_ppb = (quad_t)llround(s.freq_corr_ppm * 1000.0);
     out->slew_left_us = s.slew_left_us;
+    out->error_bound_us = s.error_bound_us;
 }
 
 enum time_policy clockrpc_policy(enum clock_policy p)
@@ -54,54 +55,71 @@ static enum clnt_stat clockrpc_gethour(CLIENT *c, enum clockrpc_program which, c
     return which == CLOCKRPC_TIME ? time_gethour_1(NULL, r, c) : clock_gethour_1(NULL, r, c);
 }
 
-int clockrpc_probe(CLIENT *c, enum clockrpc_program which, int k, struct clockrpc_probe *out,
-                   char *err, size_t errlen)
-{
-    struct cristian_probe probes[CRISTIAN_MAX_PROBES];
+struct clockrpc_call {
+    CLIENT *c;
+    enum clockrpc_program which;
     clock_reading readings[CRISTIAN_MAX_PROBES];
-    if (k < 1 || k > CRISTIAN_MAX_PROBES) {
-        snprintf(err, errlen, "probe count %d outside 1..%d", k, CRISTIAN_MAX_PROBES);
+};
+
+static int clockrpc_probe_one(void *ctx, int i, struct cristian_probe *p, char *err, size_t errlen)
+{
+    struct clockrpc_call *call = ctx;
+    clock_reading *r = &call->readings[i];
+    memset(r, 0, sizeof *r);
+    p->send_ns = clock_mono_ns();
+    enum clnt_stat st = clockrpc_gethour(call->c, call->which, r);
+    p->recv_ns = clock_mono_ns();
+    if (st != RPC_SUCCESS) {
+        rpcclient_error(call->c, st, "GETHOUR", err, errlen);
         return -1;
     }
-    memset(out, 0, sizeof *out);
-    enum clnt_stat last = RPC_SUCCESS;
-    for (int i = 0; i < k; i++) {
-        memset(&readings[i], 0, sizeof readings[i]);
-        probes[i].send_ns = clock_mono_ns();
-        enum clnt_stat st = clockrpc_gethour(c, which, &readings[i]);
-        probes[i].recv_ns = clock_mono_ns();
-        probes[i].ok = st == RPC_SUCCESS;
-        probes[i].remote_us = readings[i].time_us;
-        if (st != RPC_SUCCESS) {
-            /* A node that timed out once will time out again: k timeouts would hold
-             * the whole round. Keep what answered. */
-            last = st;
-            k = i + 1;
-            break;
-        }
-        out->answered++;
-    }
-    if (cristian_estimate(probes, (size_t)k, 0, &out->est) < 0) {
-        rpcclient_error(c, last, "GETHOUR", err, errlen);
-        return -1;
-    }
-    out->reading = readings[out->est.probe_index];
+    p->remote_us = clock_wrap_time(r->time_us + r->slew_left_us);
     return 0;
 }
 
-int clockrpc_pull(struct clock *own, CLIENT *c, enum clockrpc_program which, int k,
-                  int64_t *delta_us, enum clock_policy *policy, struct clockrpc_probe *probe,
-                  char *err, size_t errlen)
+int clockrpc_probe(CLIENT *c, enum clockrpc_program which, const struct probe_plan *plan,
+                   struct clock *local, struct clockrpc_probe *out, char *err, size_t errlen)
 {
-    if (clockrpc_probe(c, which, k, probe, err, errlen) < 0)
+    struct clockrpc_call call = {.c = c, .which = which};
+    struct cristian_probe probes[CRISTIAN_MAX_PROBES];
+    struct probe_result res;
+    memset(out, 0, sizeof *out);
+    int rc = probe_round(plan, local, clockrpc_probe_one, &call, probes, &res, err, errlen);
+    out->answered = res.answered;
+    if (rc < 0)
+        return -1;
+    out->est = res.est;
+    out->reading = call.readings[res.est.best];
+    probe_measurement(&res, local, &out->m);
+    out->rtt_min_us = res.rtt_min_us;
+    out->rtt_max_us = res.rtt_max_us;
+    return 0;
+}
+
+int clockrpc_pull(struct clock *own, CLIENT *c, enum clockrpc_program which,
+                  const struct probe_plan *plan, int64_t *delta_us,
+                  struct clock_correction *corr, struct clockrpc_probe *probe, char *err,
+                  size_t errlen)
+{
+    struct clock_state mine;
+    clock_snapshot(own, &mine);
+    if (!mine.running) {
+        snprintf(err, errlen, "own clock is being set by hand");
+        return -1;
+    }
+    if (clockrpc_probe(c, which, plan, own, probe, err, errlen) < 0)
         return -1;
     if (!probe->reading.running) {
         snprintf(err, errlen, "the remote clock is being set by hand");
         return -1;
     }
-    int64_t mine = clock_read_at(own, probe->est.recv_ns);
-    *delta_us = cristian_delta(probe->est.remote_at_recv_us, mine);
-    enum clock_error e = clock_adjust(own, *delta_us, policy);
+    /* Targets against targets; the remote's own slew is followed, not stepped. */
+    struct clock_measurement m = {
+        .delta_us = probe->est.offset_us,
+        .bound_us = probe->est.error_bound_us > 0 ? probe->est.error_bound_us : 1,
+        .reference_slew_us = probe->reading.slew_left_us};
+    *delta_us = m.delta_us;
+    enum clock_error e = clock_correct_at(own, &m, probe->est.recv_ns, corr);
     if (e == CLOCK_ERR_STOPPED) {
         snprintf(err, errlen, "own clock is being set by hand");
         return -1;

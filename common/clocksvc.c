@@ -38,13 +38,28 @@ static void clocksvc_adjust(struct svc_req *rq, const adjust_args *a, adjust_rep
     } else if (clocksvc_cfg.adjust_refusal) {
         rep->status = TIME_ERR_DENIED;
         snprintf(msg, msglen, "ADJUST refused: %s", clocksvc_cfg.adjust_refusal);
+    } else if (a->error_bound_us < 0 || a->error_bound_us > CLOCK_HALF_DAY_US) {
+        rep->status = TIME_ERR_BADARG;
+        snprintf(msg, msglen, "ADJUST refused: error bound %lld us is outside 0..12 h",
+                 (long long)a->error_bound_us);
     } else {
-        enum clock_policy p = CLOCK_POLICY_NONE;
-        enum clock_error e = clock_adjust(clocksvc_cfg.clock, a->delta_us, &p);
-        rep->policy = clockrpc_policy(p);
-        if (e == CLOCK_OK) {
+        /* A bound makes it a measurement for the discipline; none, a command. */
+        struct clock_correction corr = {.policy = CLOCK_POLICY_NONE, .applied_us = a->delta_us};
+        struct clock_measurement m = {a->delta_us, a->error_bound_us, a->reference_slew_us};
+        enum clock_error e = a->error_bound_us > 0
+                                 ? clock_correct(clocksvc_cfg.clock, &m, &corr)
+                                 : clock_adjust(clocksvc_cfg.clock, a->delta_us, &corr.policy);
+        rep->policy = clockrpc_policy(corr.policy);
+        rep->applied_us = corr.applied_us;
+        if (e == CLOCK_OK && a->error_bound_us > 0) {
             rep->status = TIME_OK;
-            snprintf(msg, msglen, "%s of %lld us applied", clock_policy_name(p),
+            snprintf(msg, msglen, "%s of %lld us applied (measured %+lld +/- %lld us, %d samples, "
+                     "frequency %+.3f ppm)", clock_policy_name(corr.policy),
+                     (long long)corr.applied_us, (long long)a->delta_us,
+                     (long long)a->error_bound_us, corr.samples, corr.freq_corr_ppm);
+        } else if (e == CLOCK_OK) {
+            rep->status = TIME_OK;
+            snprintf(msg, msglen, "%s of %lld us applied", clock_policy_name(corr.policy),
                      (long long)a->delta_us);
         } else if (e == CLOCK_ERR_STOPPED) {
             rep->status = TIME_ERR_STOPPED;

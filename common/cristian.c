@@ -3,6 +3,8 @@
 #include "clock.h"
 
 #include <limits.h>
+#include <math.h>
+#include <stdlib.h>
 
 /* A reply received before its request was sent is not a measurement (a caller mixed up
  * its instants); letting it win the minimum would make the error bound meaningless. */
@@ -50,4 +52,61 @@ int cristian_estimate(const struct cristian_probe *probes, size_t n, int64_t min
 int64_t cristian_delta(int64_t reference_us, int64_t estimate_us)
 {
     return clock_wrap_delta(reference_us - estimate_us);
+}
+
+/* How far the offset may move in dt_ns: the largest rate difference. */
+static double cristian_allowance(int64_t dt_ns)
+{
+    return (double)llabs(dt_ns) / 1000.0 * CRISTIAN_MAX_RATE_PPM * 1e-6;
+}
+
+int cristian_combine(const struct cristian_probe *probes, size_t n, struct cristian_round *out)
+{
+    int best = cristian_pick(probes, n);
+    if (best < 0)
+        return -1;
+    const struct cristian_probe *b = &probes[best];
+    /* Every edge relative to the best probe's lower edge, so the sums stay small and
+     * never meet midnight. */
+    int64_t base = clock_wrap_delta(b->remote_us - b->local_recv_us);
+    double lo = -INFINITY, hi = INFINITY, lo_w = -INFINITY, hi_w = INFINITY;
+    int used = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct cristian_probe *p = &probes[i];
+        if (!cristian_usable(p))
+            continue;
+        double low = (double)clock_wrap_delta(p->remote_us - p->local_recv_us - base);
+        double high = (double)clock_wrap_delta(p->remote_us - p->local_send_us - base);
+        int64_t far = llabs(b->recv_ns - p->send_ns) > llabs(b->recv_ns - p->recv_ns)
+                          ? b->recv_ns - p->send_ns : b->recv_ns - p->recv_ns;
+        double w = cristian_allowance(far);
+        lo = fmax(lo, low);
+        hi = fmin(hi, high);
+        lo_w = fmax(lo_w, low - w);
+        hi_w = fmin(hi_w, high + w);
+        used++;
+    }
+    double est, bound;
+    if (lo_w > hi_w) {
+        /* Inconsistent: a clock jumped during the round. The best probe alone. */
+        double low = 0, high = (double)clock_wrap_delta(b->local_recv_us - b->local_send_us);
+        est = (low + high) / 2;
+        bound = (high - low) / 2;
+        used = 1;
+    } else {
+        est = lo <= hi ? (lo + hi) / 2 : (lo_w + hi_w) / 2;
+        bound = fmax(est - lo_w, hi_w - est);
+    }
+    int64_t off = clock_wrap_delta(base + (int64_t)llround(est));
+    *out = (struct cristian_round){
+        .probes = used,
+        .best = (size_t)best,
+        .rtt_us = (b->recv_ns - b->send_ns) / 1000,
+        .recv_ns = b->recv_ns,
+        .local_at_recv_us = b->local_recv_us,
+        .remote_at_recv_us = clock_wrap_time(b->local_recv_us + off),
+        .offset_us = off,
+        .error_bound_us = (int64_t)ceil(bound),
+    };
+    return 0;
 }

@@ -587,3 +587,12 @@ int sntp_query_any(const struct sntp_server *servers, size_t n, int probes, int 
     }
     return -1;
 }
+
+enum clock_error sntp_correct(struct clock *c, const struct sntp_result *r, int64_t *delta_us,
+                              struct clock_correction *out)
+{
+    int64_t mine = clock_target_at(c, r->recv_ns);
+    *delta_us = clock_wrap_delta(clock_wrap_time(r->utc_us) - mine);
+    struct clock_measurement m = {*delta_us, r->rtt_us / 2 > 0 ? r->rtt_us / 2 : 1, 0};
+    return clock_correct_at(c, &m, r->recv_ns, out);
+}

@@ -3,6 +3,8 @@
 #ifndef BT_SNTP_H
 #define BT_SNTP_H
 
+#include "clock.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -58,6 +60,12 @@ int sntp_parse_server(const char *spec, struct sntp_server *out, char *err, size
  * kiss-of-death, unsynchronised server, name not found). */
 int sntp_query(const struct sntp_server *server, int probes, int timeout_ms,
                struct sntp_result *out, char *err, size_t errlen);
+/* Corrects clock c with a result (the time server following UTC): the measurement is
+ * UTC's time of day minus the clock's target at recv_ns, bounded by half the round trip (the
+ * reply's transmit time was read within it). Sets *delta_us; returns clock_correct_at's
+ * result. */
+enum clock_error sntp_correct(struct clock *c, const struct sntp_result *r, int64_t *delta_us,
+                              struct clock_correction *out);
 /* Tries the servers in order; the first that answers wins. err lists every failure. */
 int sntp_query_any(const struct sntp_server *servers, size_t n, int probes, int timeout_ms,
                    struct sntp_result *out, char *err, size_t errlen);

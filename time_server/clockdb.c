@@ -5,29 +5,34 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const clockdb_sql[][2] = {
     {"next_round", "SELECT coalesce(max(id), 0) + 1 FROM sync_round"},
     {"upsert_node",
-     "INSERT INTO node (name, address, program, version) VALUES ($1, $2, $3, $4) "
+     "INSERT INTO node (name, address, program, version, host) VALUES ($1, $2, $3, $4, $6) "
      "ON CONFLICT (name) DO UPDATE SET address = EXCLUDED.address, "
-     "program = EXCLUDED.program, version = EXCLUDED.version, "
+     "program = EXCLUDED.program, version = EXCLUDED.version, host = EXCLUDED.host, "
      "last_seen = CASE WHEN $5::boolean THEN now() ELSE node.last_seen END "
      "RETURNING id"},
     {"insert_round",
      "INSERT INTO sync_round (id, started_at, tm_ms, coordinator_before, reference_time, "
-     "utc_source, utc_offset_us, utc_rtt_us, utc_policy, utc_error) "
-     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"},
+     "utc_source, utc_offset_us, utc_rtt_us, utc_policy, utc_error, utc_applied_us) "
+     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"},
     {"insert_sync",
      "INSERT INTO node_sync (round_id, node_id, outcome, reason, node_time, rtt_us, "
-     "estimated_time, reference_time, delta_us, policy, error_bound_us, probes) "
-     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"},
+     "estimated_time, reference_time, delta_us, policy, error_bound_us, probes, rtt_max_us, "
+     "applied_us, freq_ppb, node_bound_us) "
+     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"},
+    {"known_nodes",
+     "SELECT name, host(address), coalesce(host, host(address)), program, version FROM node "
+     "WHERE last_seen > now() - interval '1 hour' ORDER BY id"},
 };
 
 static int clockdb_prepare_all(PGconn *conn)
 {
-    static const int nparams[] = {0, 5, 10, 12};
+    static const int nparams[] = {0, 6, 11, 16, 0};
     for (size_t i = 0; i < sizeof clockdb_sql / sizeof clockdb_sql[0]; i++)
         if (db_prepare(conn, clockdb_sql[i][0], clockdb_sql[i][1], nparams[i]) < 0)
             return -1;
@@ -62,6 +67,23 @@ int clockdb_open(struct clockdb *db, const char *conninfo, int64_t *next_round,
     return 0;
 }
 
+int clockdb_known_nodes(struct clockdb *db, struct nodes *nodes)
+{
+    PGresult *res = db_run(db->conn, "reading the known nodes", "known_nodes", 0, NULL);
+    if (!res)
+        return -1;
+    int n = 0;
+    for (int i = 0; i < PQntuples(res); i++) {
+        unsigned long prog = strtoul(PQgetvalue(res, i, 3), NULL, 10);
+        unsigned long vers = strtoul(PQgetvalue(res, i, 4), NULL, 10);
+        if (nodes_restore(nodes, PQgetvalue(res, i, 0), PQgetvalue(res, i, 2),
+                          PQgetvalue(res, i, 1), prog, vers) >= 0)
+            n++;
+    }
+    PQclear(res);
+    return n;
+}
+
 void clockdb_close(struct clockdb *db)
 {
     if (db->conn)
@@ -71,7 +93,7 @@ void clockdb_close(struct clockdb *db)
 
 /* Text forms of the parameters: libpq sends every parameter as text. */
 struct clockdb_text {
-    char v[12][64];
+    char v[16][64];
 };
 
 static const char *clockdb_time(char *buf, size_t len, int64_t us)
@@ -89,10 +111,12 @@ static const char *clockdb_int(char *buf, size_t len, int64_t v)
 static int64_t clockdb_upsert_node(PGconn *conn, const struct clockdb_sync *s)
 {
     char prog[24], vers[24];
-    const char *p[5] = {s->node->name, s->node->address, clockdb_int(prog, sizeof prog, (int64_t)s->node->prog),
-                        clockdb_int(vers, sizeof vers, (int64_t)s->node->vers),
-                        s->have_reading ? "true" : "false"};
-    PGresult *res = db_run(conn, "storing node", "upsert_node", 5, p);
+    const struct node_info *n = s->node;
+    const char *p[6] = {n->name, n->address, clockdb_int(prog, sizeof prog, (int64_t)n->prog),
+                        clockdb_int(vers, sizeof vers, (int64_t)n->vers),
+                        s->have_reading ? "true" : "false",
+                        strcmp(n->host, n->address) != 0 ? n->host : NULL};
+    PGresult *res = db_run(conn, "storing node", "upsert_node", 6, p);
     if (!res)
         return -1;
     int64_t id = -1;
@@ -109,7 +133,7 @@ static int clockdb_insert_round(PGconn *conn, const struct clockdb_round *r)
     gmtime_r(&r->started.tv_sec, &tm);
     strftime(started, sizeof started, "%Y-%m-%d %H:%M:%S", &tm);
     snprintf(t.v[0], sizeof t.v[0], "%.20s.%06ld+00", started, (r->started.tv_nsec / 1000) % 1000000);
-    const char *p[10] = {
+    const char *p[11] = {
         clockdb_int(t.v[1], 64, r->id), t.v[0], clockdb_int(t.v[2], 64, r->tm_ms),
         clockdb_time(t.v[3], 64, r->before_us), clockdb_time(t.v[4], 64, r->reference_us),
         r->utc_ok ? r->utc_source : "none",
@@ -117,8 +141,9 @@ static int clockdb_insert_round(PGconn *conn, const struct clockdb_round *r)
         r->utc_ok ? clockdb_int(t.v[6], 64, r->utc_rtt_us) : NULL,
         r->utc_ok ? clock_policy_name(r->utc_policy) : NULL,
         r->utc_ok ? NULL : r->utc_error,
+        r->utc_ok ? clockdb_int(t.v[7], 64, r->utc_applied_us) : NULL,
     };
-    return db_run_command(conn, "storing round", "insert_round", 10, p);
+    return db_run_command(conn, "storing round", "insert_round", 11, p);
 }
 
 static int clockdb_insert_sync(PGconn *conn, int64_t round, int64_t node_id,
@@ -126,7 +151,7 @@ static int clockdb_insert_sync(PGconn *conn, int64_t round, int64_t node_id,
 {
     struct clockdb_text t;
     bool rd = s->have_reading;
-    const char *p[12] = {
+    const char *p[16] = {
         clockdb_int(t.v[0], 64, round),
         clockdb_int(t.v[1], 64, node_id),
         s->applied ? "applied" : "skipped",
@@ -139,8 +164,12 @@ static int clockdb_insert_sync(PGconn *conn, int64_t round, int64_t node_id,
         s->applied ? clock_policy_name(s->policy) : NULL,
         rd ? clockdb_int(t.v[7], 64, s->error_bound_us) : NULL,
         clockdb_int(t.v[8], 64, s->probes),
+        rd ? clockdb_int(t.v[9], 64, s->rtt_max_us) : NULL,
+        s->applied ? clockdb_int(t.v[10], 64, s->applied_us) : NULL,
+        s->applied ? clockdb_int(t.v[11], 64, s->freq_ppb) : NULL,
+        s->applied && s->node_bound_us >= 0 ? clockdb_int(t.v[12], 64, s->node_bound_us) : NULL,
     };
-    return db_run_command(conn, "storing node sync", "insert_sync", 12, p);
+    return db_run_command(conn, "storing node sync", "insert_sync", 16, p);
 }
 
 static int clockdb_write(PGconn *conn, const struct clockdb_round *r)

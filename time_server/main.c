@@ -7,6 +7,7 @@
 #include "log.h"
 #include "nodes.h"
 #include "options.h"
+#include "probe.h"
 #include "proc.h"
 #include "rounds.h"
 #include "rpcserver.h"
@@ -18,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_TM = PROC_OPT_FIRST_FREE, OPT_UTC, OPT_DB, OPT_PROBES, OPT_UTC_TIMEOUT };
+enum { OPT_TM = PROC_OPT_FIRST_FREE, OPT_UTC, OPT_DB, OPT_PROBES, OPT_MAX_PROBES, OPT_UTC_TIMEOUT };
 
 static void usage(FILE *f)
 {
@@ -33,7 +34,10 @@ static void usage(FILE *f)
             "  --utc-timeout-ms MS     wait per SNTP probe (default 250; 4 probes per server)\n"
             "  --db CONNINFO           libpq connection string of the clock DB\n"
             "                          (default \"dbname=clock\"; PGHOST, PGPORT... apply)\n"
-            "  --probes K              GETHOUR probes per node per round (default 4)\n"
+            "  --probes K              GETHOUR probes per node per round on a steady link\n"
+            "                          (default 4)\n"
+            "  --max-probes K          at most this many when the round trips scatter by more\n"
+            "                          than 50 us (default 32, within TM/8 per node)\n"
             "  --allow ADDR[/BITS]     who may JOIN (default loopback)\n\n%s",
             TIME_PROG, proc_common_help);
 }
@@ -41,7 +45,7 @@ static void usage(FILE *f)
 struct ts_options {
     struct proc_options proc;
     int tm_ms;
-    int probes;
+    int probes, max_probes;
     int utc_timeout_ms;
     const char *db;
     struct sntp_server utc[SNTP_MAX_SERVERS];
@@ -54,6 +58,7 @@ static const struct option own_options[] = {
     {"utc-timeout-ms", required_argument, NULL, OPT_UTC_TIMEOUT},
     {"db", required_argument, NULL, OPT_DB},
     {"probes", required_argument, NULL, OPT_PROBES},
+    {"max-probes", required_argument, NULL, OPT_MAX_PROBES},
     {NULL, 0, NULL, 0},
 };
 
@@ -93,13 +98,26 @@ static int own_option(int opt, const char *arg, void *ctx)
             return -1;
         o->probes = (int)v;
         break;
+    case OPT_MAX_PROBES:
+        if (options_long("max-probes", arg, 1, CRISTIAN_MAX_PROBES, &v) < 0)
+            return -1;
+        o->max_probes = (int)v;
+        break;
     }
     return 0;
 }
 
 static int parse_args(int argc, char **argv, struct ts_options *o)
 {
-    return proc_parse(argc, argv, &o->proc, own_options, own_option, o, usage);
+    int rc = proc_parse(argc, argv, &o->proc, own_options, own_option, o, usage);
+    if (rc < 0 && o->max_probes == 0)
+        o->max_probes = o->probes > PROBE_DEFAULT_MAX ? o->probes : PROBE_DEFAULT_MAX;
+    if (rc < 0 && o->max_probes < o->probes) {
+        fprintf(stderr, "time_server: --max-probes %d is below --probes %d\n", o->max_probes,
+                o->probes);
+        return 2;
+    }
+    return rc;
 }
 
 static int ts_window(void *ctx, char *err, size_t errlen)
@@ -109,7 +127,7 @@ static int ts_window(void *ctx, char *err, size_t errlen)
 
 int main(int argc, char **argv)
 {
-    struct ts_options o = {.tm_ms = 10000, .probes = CRISTIAN_DEFAULT_PROBES,
+    struct ts_options o = {.tm_ms = 10000, .probes = PROBE_DEFAULT_MIN,
                            .utc_timeout_ms = 250, .db = "dbname=clock"};
     proc_options_default(&o.proc);
     int rc = parse_args(argc, argv, &o);
@@ -132,6 +150,10 @@ int main(int argc, char **argv)
         log_error("clock db", "%s", err);
         goto out_nodes;
     }
+    int known = clockdb_known_nodes(&db, &nodes);
+    if (known > 0)
+        log_info("main", "%d node(s) seen in the last hour are in the clock DB: probing them "
+                 "from the first round", known);
     if (rpcserver_init_signals() < 0)
         goto out_db;
     struct time_service_config tsc = {&clk, &nodes, o.proc.allow, o.tm_ms};
@@ -140,10 +162,12 @@ int main(int argc, char **argv)
         goto out_db;
     }
     struct rounds_config rc_cfg = {
-        .clock = &clk, .nodes = &nodes, .db = &db, .tm_ms = o.tm_ms, .probes = o.probes,
+        .clock = &clk, .nodes = &nodes, .db = &db, .tm_ms = o.tm_ms,
         .rpc_timeout_ms = o.proc.rpc_timeout_ms < o.tm_ms / 4 ? o.proc.rpc_timeout_ms : o.tm_ms / 4,
         .nutc = o.nutc, .utc_timeout_ms = o.utc_timeout_ms, .first_round = first_round};
     memcpy(rc_cfg.utc, o.utc, sizeof o.utc);
+    probe_plan_default(&rc_cfg.plan, o.probes, (int64_t)o.tm_ms * 1000000 / 8);
+    rc_cfg.plan.max_probes = o.max_probes;
     int err_no = rounds_start(&rounds, &rc_cfg);
     if (err_no != 0) {
         log_error("rounds", "starting the round thread: %s", strerror(err_no));

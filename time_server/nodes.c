@@ -22,8 +22,8 @@ static int nodes_find(struct nodes *t, const char *name)
     return -1;
 }
 
-int nodes_join(struct nodes *t, const char *name, const char *host, const char *address,
-               unsigned long prog, unsigned long vers)
+static int nodes_put(struct nodes *t, const char *name, const char *host, const char *address,
+                     unsigned long prog, unsigned long vers, const char *reason)
 {
     pthread_mutex_lock(&t->lock);
     int i = nodes_find(t, name);
@@ -40,10 +40,22 @@ int nodes_join(struct nodes *t, const char *name, const char *host, const char *
         n->vers = vers;
         n->joins++;
         n->state = NODE_NEW;
-        snprintf(n->reason, sizeof n->reason, "joined");
+        snprintf(n->reason, sizeof n->reason, "%s", reason);
     }
     pthread_mutex_unlock(&t->lock);
     return i;
+}
+
+int nodes_join(struct nodes *t, const char *name, const char *host, const char *address,
+               unsigned long prog, unsigned long vers)
+{
+    return nodes_put(t, name, host, address, prog, vers, "joined");
+}
+
+int nodes_restore(struct nodes *t, const char *name, const char *host, const char *address,
+                  unsigned long prog, unsigned long vers)
+{
+    return nodes_put(t, name, host, address, prog, vers, "known from the clock DB");
 }
 
 size_t nodes_copy(struct nodes *t, struct node_info *out, size_t max)

@@ -39,6 +39,9 @@ void nodes_destroy(struct nodes *t);
 /* Adds or updates the node called name. Returns its index, or -1 when the table is full. */
 int nodes_join(struct nodes *t, const char *name, const char *host, const char *address,
                unsigned long prog, unsigned long vers);
+/* A node known from the clock DB, not (yet) joined: probed like a joined one. */
+int nodes_restore(struct nodes *t, const char *name, const char *host, const char *address,
+                  unsigned long prog, unsigned long vers);
 /* Copies the table; returns the number of nodes. */
 size_t nodes_copy(struct nodes *t, struct node_info *out, size_t max);
 void nodes_set_result(struct nodes *t, const char *name, enum node_state state,

@@ -22,10 +22,9 @@ static void rounds_sync_utc(struct rounds *r, struct clockdb_round *rec)
                  rec->id, rec->utc_error);
         return;
     }
-    int64_t mine = clock_read_at(r->cfg.clock, res.recv_ns);
-    int64_t delta = clock_wrap_delta(clock_wrap_time(res.utc_us) - mine);
-    enum clock_policy policy = CLOCK_POLICY_NONE;
-    if (clock_adjust(r->cfg.clock, delta, &policy) != CLOCK_OK) {
+    int64_t delta;
+    struct clock_correction corr;
+    if (sntp_correct(r->cfg.clock, &res, &delta, &corr) != CLOCK_OK) {
         snprintf(rec->utc_error, sizeof rec->utc_error,
                  "own clock is being set by hand; UTC offset %" PRId64 " us not applied", delta);
         log_warn("utc", "round %" PRId64 ": %s", rec->id, rec->utc_error);
@@ -35,9 +34,11 @@ static void rounds_sync_utc(struct rounds *r, struct clockdb_round *rec)
     snprintf(rec->utc_source, sizeof rec->utc_source, "%s", res.server);
     rec->utc_offset_us = delta;
     rec->utc_rtt_us = res.rtt_us;
-    rec->utc_policy = policy;
-    log_info("utc", "round %" PRId64 ": %s offset %+" PRId64 " us, rtt %" PRId64 " us, %s",
-             rec->id, res.server, delta, res.rtt_us, clock_policy_name(policy));
+    rec->utc_policy = corr.policy;
+    rec->utc_applied_us = corr.applied_us;
+    log_info("utc", "round %" PRId64 ": %s offset %+" PRId64 " us, rtt %" PRId64 " us, %s of %+"
+             PRId64 " us, frequency %+.3f ppm", rec->id, res.server, delta, res.rtt_us,
+             clock_policy_name(corr.policy), corr.applied_us, corr.freq_corr_ppm);
 }
 
 static struct rounds_peer *rounds_peer(struct rounds *r, const struct node_info *n)
@@ -66,7 +67,9 @@ static void rounds_skip(struct clockdb_sync *s, const char *fmt, const char *why
 
 static void rounds_adjust(struct rounds_peer *peer, int64_t round, struct clockdb_sync *s)
 {
-    adjust_args a = {.delta_us = s->delta_us, .round_id = (u_quad_t)round};
+    adjust_args a = {.delta_us = s->delta_us, .round_id = (u_quad_t)round,
+                     .error_bound_us = s->error_bound_us > 0 ? s->error_bound_us : 1,
+                     .reference_slew_us = s->reference_slew_us};
     adjust_reply rep;
     memset(&rep, 0, sizeof rep);
     enum clnt_stat st = clock_adjust_1(&a, &rep, peer->clnt);
@@ -80,6 +83,9 @@ static void rounds_adjust(struct rounds_peer *peer, int64_t round, struct clockd
     } else {
         s->applied = true;
         s->policy = rep.policy == TIME_POLICY_STEP ? CLOCK_POLICY_STEP : CLOCK_POLICY_SLEW;
+        s->applied_us = rep.applied_us;
+        s->freq_ppb = rep.after.freq_corr_ppb;
+        s->node_bound_us = rep.after.error_bound_us;
     }
     xdr_free((xdrproc_t)xdr_adjust_reply, (char *)&rep);
 }
@@ -101,8 +107,16 @@ static void rounds_sync_node(struct rounds *r, int64_t round, const struct node_
         rounds_skip(s, "unreachable: %s", err);
         return;
     }
+    /* A frozen reference would step every node to it, and measures nothing. */
+    struct clock_state own;
+    clock_snapshot(r->cfg.clock, &own);
+    if (!own.running) {
+        rounds_skip(s, "%s", "the coordinator's clock is being set by hand");
+        return;
+    }
     struct clockrpc_probe p;
-    if (clockrpc_probe(peer->clnt, CLOCKRPC_CLOCK, r->cfg.probes, &p, err, sizeof err) < 0) {
+    if (clockrpc_probe(peer->clnt, CLOCKRPC_CLOCK, &r->cfg.plan, r->cfg.clock, &p, err,
+                       sizeof err) < 0) {
         rounds_skip(s, "unreachable: %s", err);
         rounds_drop_client(peer);
         return;
@@ -111,19 +125,14 @@ static void rounds_sync_node(struct rounds *r, int64_t round, const struct node_
     s->have_reading = true;
     s->node_time_us = p.reading.time_us;
     s->rtt_us = p.est.rtt_us;
+    s->rtt_max_us = p.rtt_max_us;
     s->estimate_us = p.est.remote_at_recv_us;
     s->error_bound_us = p.est.error_bound_us;
-    s->reference_us = clock_read_at(r->cfg.clock, p.est.recv_ns);
-    s->delta_us = cristian_delta(s->reference_us, s->estimate_us);
+    s->delta_us = p.m.delta_us;
+    s->reference_slew_us = p.m.reference_slew_us;
+    s->reference_us = clock_wrap_time(s->estimate_us + s->delta_us);
     if (!p.reading.running) {
         rounds_skip(s, "%s", "clock being set by hand");
-        return;
-    }
-    /* A frozen reference would step every node to it. */
-    struct clock_state own;
-    clock_snapshot(r->cfg.clock, &own);
-    if (!own.running) {
-        rounds_skip(s, "%s", "the coordinator's clock is being set by hand");
         return;
     }
     rounds_adjust(peer, round, s);
@@ -135,9 +144,11 @@ static void rounds_report(struct rounds *r, const struct clockdb_sync *s)
     if (s->applied) {
         nodes_set_result(r->cfg.nodes, n->name, NODE_SYNCHRONISED, "synchronised", s->delta_us,
                          s->rtt_us, s->policy);
-        log_info("round", "round %" PRId64 ": %s delta %+" PRId64 " us, rtt %" PRId64
-                 " us, +/-%" PRId64 " us, %s", r->rec.id, n->name, s->delta_us, s->rtt_us,
-                 s->error_bound_us, clock_policy_name(s->policy));
+        log_info("round", "round %" PRId64 ": %s delta %+" PRId64 " us +/-%" PRId64
+                 " us (%d probes, rtt %" PRId64 "-%" PRId64 " us), %s of %+" PRId64
+                 " us, frequency %+.3f ppm", r->rec.id, n->name, s->delta_us, s->error_bound_us,
+                 s->probes, s->rtt_us, s->rtt_max_us, clock_policy_name(s->policy),
+                 s->applied_us, (double)s->freq_ppb / 1000.0);
     } else {
         nodes_set_result(r->cfg.nodes, n->name, NODE_SKIPPED, s->reason, 0, s->rtt_us,
                          CLOCK_POLICY_NONE);

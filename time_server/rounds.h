@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "clockdb.h"
 #include "nodes.h"
+#include "probe.h"
 #include "sntp.h"
 #include "worker.h"
 
@@ -21,7 +22,7 @@ struct rounds_config {
     struct nodes *nodes;
     struct clockdb *db;
     int tm_ms;
-    int probes;
+    struct probe_plan plan;     /* GETHOUR probes per node per round */
     int rpc_timeout_ms;
     struct sntp_server utc[SNTP_MAX_SERVERS];
     size_t nutc;

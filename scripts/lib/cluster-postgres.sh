@@ -93,7 +93,14 @@ db_exists() { [[ $(psql_q -d postgres -tAc "SELECT 1 FROM pg_database WHERE datn
 create_databases() {
     local db created=()
     for db in "${DATABASES[@]}"; do
-        db_exists "$db" && continue
+        if db_exists "$db"; then
+            # A clock DB from an older db/clock.sql gains what is new, rows kept.
+            if [[ $db == clock && -f $REPO/db/clock-upgrade.sql ]] &&
+                ! psql_q -d clock -f "$REPO/db/clock-upgrade.sql"; then
+                die "postgres: upgrading the clock DB with db/clock-upgrade.sql failed"
+            fi
+            continue
+        fi
         if [[ $db == books[12] && -x $LOAD_CATALOGUE && -f $(db_schema "$db") && ! -r $CATALOGUE ]]; then
             die "postgres: catalogue $CATALOGUE not found, needed to create $db (set CATALOGUE)"
         fi

@@ -78,8 +78,9 @@ static int cmd_gethour(const struct args *a)
         char t[20];
         clock_format(r.time_us, true, t, sizeof t);
         printf("time=%s time_us=%" PRId64 " running=%d synchronised=%d freq_corr_ppb=%" PRId64
-               " slew_left_us=%" PRId64 "\n", t, (int64_t)r.time_us, r.running, r.synchronised,
-               (int64_t)r.freq_corr_ppb, (int64_t)r.slew_left_us);
+               " slew_left_us=%" PRId64 " error_bound_us=%" PRId64 "\n", t, (int64_t)r.time_us,
+               r.running, r.synchronised, (int64_t)r.freq_corr_ppb, (int64_t)r.slew_left_us,
+               (int64_t)r.error_bound_us);
     }
     clnt_destroy(c);
     return rc;
@@ -91,13 +92,22 @@ static int64_t at(const struct clockrpc_probe *p, int64_t mono_ns)
     return p->est.remote_at_recv_us + (mono_ns - p->est.recv_ns) / 1000;
 }
 
+/* Exactly --probes probes, whatever the link: a measuring instrument, not a policy. */
+static void plan_of(const struct args *a, struct probe_plan *plan)
+{
+    probe_plan_default(plan, (int)a->probes, 0);
+    plan->max_probes = (int)a->probes;
+}
+
 static int sample_offset(CLIENT *node, CLIENT *ref, const struct args *a, int64_t *offset,
                          int64_t *rtt)
 {
     struct clockrpc_probe pn, pr;
+    struct probe_plan plan;
     char err[300];
-    if (clockrpc_probe(node, which(a->prog), (int)a->probes, &pn, err, sizeof err) < 0 ||
-        clockrpc_probe(ref, which(a->ref_prog), (int)a->probes, &pr, err, sizeof err) < 0) {
+    plan_of(a, &plan);
+    if (clockrpc_probe(node, which(a->prog), &plan, NULL, &pn, err, sizeof err) < 0 ||
+        clockrpc_probe(ref, which(a->ref_prog), &plan, NULL, &pr, err, sizeof err) < 0) {
         fprintf(stderr, "clockctl: %s\n", err);
         return -1;
     }
@@ -164,8 +174,10 @@ static int cmd_utc(const struct args *a)
     if (!c)
         return rc;
     struct clockrpc_probe p;
+    struct probe_plan plan;
     char err[300];
-    if (clockrpc_probe(c, which(a->prog), (int)a->probes, &p, err, sizeof err) < 0) {
+    plan_of(a, &plan);
+    if (clockrpc_probe(c, which(a->prog), &plan, NULL, &p, err, sizeof err) < 0) {
         fprintf(stderr, "clockctl: %s\n", err);
         rc = 1;
     } else {

@@ -250,8 +250,10 @@ static void test_set_keeps_frequency_correction(void **state)
     (void)state;
     struct clock c;
     make_clock(&c, 100, true, hms(9, 0, 0));
-    sync_clock(&c, T0);
-    assert_int_equal(clock_adjust_at(&c, -1000, T0 + 10 * NS_PER_S, NULL), CLOCK_OK);
+    /* Two exact measurements 10 s apart: the clock runs 1000 us fast by then. */
+    struct clock_measurement m0 = {0, 5, 0}, m1 = {-1000, 5, 0};
+    assert_int_equal(clock_correct_at(&c, &m0, T0, NULL), CLOCK_OK);
+    assert_int_equal(clock_correct_at(&c, &m1, T0 + 10 * NS_PER_S, NULL), CLOCK_OK);
     struct clock_state before, after;
     clock_snapshot_at(&c, T0 + 10 * NS_PER_S, &before);
     assert_true(clock_set_at(&c, hms(12, 0, 0), T0 + 11 * NS_PER_S) == CLOCK_OK);

@@ -1,10 +1,11 @@
-/* Unit tests for common/clock.c: the frequency correction estimated from successive
- * adjustments, and the real-time variants, also from several threads. */
+/* Unit tests for common/clock.c with common/discipline.c: what a clock does with
+ * measurements (frequency, noise, moves of the reference, its claimed bound), and the
+ * real-time variants, also from several threads. */
 #include "clock_fixture.h"
 
 #include <pthread.h>
 
-/* ---- Frequency correction ---- */
+/* ---- Frequency correction (the discipline, common/discipline.c) ---- */
 
 /* A perfect reference: hms(10,0,0) at T0, ticking exactly with the monotonic clock. */
 static int64_t reference_at(int64_t mono_ns)
@@ -17,13 +18,26 @@ static int64_t offset_at(struct clock *c, int64_t mono_ns)
     return clock_wrap_delta(reference_at(mono_ns) - clock_read_at(c, mono_ns));
 }
 
-/* Adjusts by the exact offset every 10 s, as a coordinator with zero RTT would. */
+/* A measurement of the offset now, off by noise_us, claiming bound_us. */
+static enum clock_error measure(struct clock *c, int64_t now, int64_t noise_us, int64_t bound_us,
+                                struct clock_correction *out)
+{
+    struct clock_measurement m = {offset_at(c, now) + noise_us, bound_us, 0};
+    return clock_correct_at(c, &m, now, out);
+}
+
+/* Deterministic noise, uniform in [-amp, amp]. */
+static int64_t noise(uint64_t *seed, int64_t amp)
+{
+    *seed = *seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (int64_t)((*seed >> 33) % (uint64_t)(2 * amp + 1)) - amp;
+}
+
+/* Exact measurements every 10 s, as a coordinator with zero RTT would give. */
 static void run_rounds(struct clock *c, int rounds)
 {
-    for (int k = 1; k <= rounds; k++) {
-        int64_t now = T0 + k * 10 * NS_PER_S;
-        assert_int_equal(clock_adjust_at(c, offset_at(c, now), now, NULL), CLOCK_OK);
-    }
+    for (int k = 1; k <= rounds; k++)
+        assert_int_equal(measure(c, T0 + k * 10 * NS_PER_S, 0, 5, NULL), CLOCK_OK);
 }
 
 static void test_freq_correction_converges_on_drift(void **state)
@@ -34,7 +48,7 @@ static void test_freq_correction_converges_on_drift(void **state)
     run_rounds(&c, 4);
     struct clock_state s;
     clock_snapshot_at(&c, T0 + 40 * NS_PER_S, &s);
-    assert_true(fabs(s.freq_corr_ppm + 150) < 1.0);
+    assert_true(fabs(s.freq_corr_ppm + 150) < 0.5);
     /* Between rounds, not just right after one, the clock now stays close. */
     assert_true(llabs(offset_at(&c, T0 + 50 * NS_PER_S)) < 20);
     clock_destroy(&c);
@@ -47,26 +61,72 @@ static void test_without_freq_correction_offset_regrows(void **state)
     make_clock(&c, 150, false, hms(9, 59, 57));
     run_rounds(&c, 3);
     /* A clock 150 ppm fast is 1500 us ahead 10 s after every correction. */
-    assert_in_range(-offset_at(&c, T0 + 40 * NS_PER_S), 1498, 1502);
+    assert_in_range(-offset_at(&c, T0 + 40 * NS_PER_S), 1495, 1505);
     struct clock_state s;
     clock_snapshot_at(&c, T0 + 40 * NS_PER_S, &s);
     assert_true(s.freq_corr_ppm == 0.0);
     clock_destroy(&c);
 }
 
-static void test_freq_update_uses_half_gain_after_first(void **state)
+/* Taking the rate from two successive noisy deltas swings it by 2 * noise / TM
+ * (+/-10 ppm here); the line through many rounds does not. */
+static void test_jitter_does_not_swing_the_frequency(void **state)
 {
     (void)state;
     struct clock c;
-    make_clock(&c, 100, true, hms(9, 59, 57));
-    run_rounds(&c, 2); /* a step, then a first estimate of -100 ppm at full gain */
-    /* The reference jumps 200 us ahead: over 10 s that reads as a 20 ppm rate error, of
-     * which half is taken. */
-    int64_t now = T0 + 30 * NS_PER_S;
-    assert_int_equal(clock_adjust_at(&c, offset_at(&c, now) + 200, now, NULL), CLOCK_OK);
-    struct clock_state s;
-    clock_snapshot_at(&c, now, &s);
-    assert_true(fabs(s.freq_corr_ppm - (-100 + 10)) < 0.3);
+    make_clock(&c, -116, true, hms(9, 59, 57));
+    uint64_t seed = 42;
+    double lo = 1e9, hi = -1e9;
+    for (int k = 1; k <= 30; k++) {
+        struct clock_correction corr;
+        assert_int_equal(measure(&c, T0 + k * 10 * NS_PER_S, noise(&seed, 50), 60, &corr), CLOCK_OK);
+        if (k >= 10) {
+            lo = fmin(lo, corr.freq_corr_ppm);
+            hi = fmax(hi, corr.freq_corr_ppm);
+        }
+    }
+    assert_true(lo > 116 - 3 && hi < 116 + 3);
+    assert_true(hi - lo < 3);
+    /* and the offset between rounds stays within the noise, not the drift. */
+    assert_true(llabs(offset_at(&c, T0 + 305 * NS_PER_S)) < 40);
+    clock_destroy(&c);
+}
+
+/* A measurement far from the line but honest about it (a spike: large bound) moves the
+ * clock by a little, not by what it measured. */
+static void test_wide_measurement_moves_clock_little(void **state)
+{
+    (void)state;
+    struct clock c;
+    make_clock(&c, 50, true, hms(9, 59, 57));
+    uint64_t seed = 7;
+    for (int k = 1; k <= 12; k++)
+        assert_int_equal(measure(&c, T0 + k * 10 * NS_PER_S, noise(&seed, 5), 10, NULL), CLOCK_OK);
+    struct clock_correction corr;
+    int64_t now = T0 + 130 * NS_PER_S;
+    assert_int_equal(measure(&c, now, 3000, 4000, &corr), CLOCK_OK);
+    assert_false(corr.reset);
+    assert_true(llabs(corr.applied_us) < 100);
+    assert_true(llabs(offset_at(&c, now + NS_PER_S)) < 100);
+    clock_destroy(&c);
+}
+
+/* A measurement that contradicts both the clock's claim and its own bound means the
+ * reference moved: the history goes and the clock follows at once. */
+static void test_reference_move_resets_and_is_followed(void **state)
+{
+    (void)state;
+    struct clock c;
+    make_clock(&c, 50, true, hms(9, 59, 57));
+    run_rounds(&c, 8);
+    struct clock_correction corr;
+    struct clock_measurement m = {offset_at(&c, T0 + 90 * NS_PER_S) + 5000, 10, 0};
+    assert_int_equal(clock_correct_at(&c, &m, T0 + 90 * NS_PER_S, &corr), CLOCK_OK);
+    assert_true(corr.reset);
+    assert_int_equal(corr.samples, 1);
+    assert_in_range(corr.applied_us, 4990, 5010);
+    /* The frequency learnt before the move stays. */
+    assert_true(fabs(corr.freq_corr_ppm + 50) < 0.5);
     clock_destroy(&c);
 }
 
@@ -74,60 +134,68 @@ static void test_freq_correction_clamped(void **state)
 {
     (void)state;
     struct clock c;
-    make_clock(&c, 5000, true, hms(9, 59, 57));
-    run_rounds(&c, 2); /* 5000 ppm: 50 ms in 10 s, still a slew */
+    make_clock(&c, 1500, true, hms(9, 59, 57));
+    run_rounds(&c, 3); /* 1500 ppm: 15 ms in 10 s, still a slew */
     struct clock_state s;
-    clock_snapshot_at(&c, T0 + 20 * NS_PER_S, &s);
+    clock_snapshot_at(&c, T0 + 30 * NS_PER_S, &s);
     assert_int_equal(s.last_policy, CLOCK_POLICY_SLEW);
     assert_true(fabs(s.freq_corr_ppm + CLOCK_MAX_FREQ_CORR_PPM) < 1e-6);
     clock_destroy(&c);
 }
 
-static void test_freq_ignores_pending_slew(void **state)
+static void test_claimed_bound_starts_at_measurement_and_grows(void **state)
 {
     (void)state;
-    const int64_t start = hms(9, 0, 0);
     struct clock c;
-    make_clock(&c, 0, true, start);
-    sync_clock(&c, T0);
-    /* Too soon after the step for a rate estimate. */
-    assert_int_equal(clock_adjust_at(&c, -100000, T0 + 100 * NS_PER_MS, NULL), CLOCK_OK);
-    /* 0.6 s later, 49.8 ms of it absorbed: the reference still sees the rest, which is
-     * not a rate error. */
-    int64_t now = T0 + 700 * NS_PER_MS;
-    int64_t truth = start + 700000 - 100000;
-    assert_int_equal(clock_adjust_at(&c, truth - clock_read_at(&c, now), now, NULL), CLOCK_OK);
-    struct clock_state s;
-    clock_snapshot_at(&c, now, &s);
-    assert_true(fabs(s.freq_corr_ppm) < 5.0);
+    make_clock(&c, 80, true, hms(9, 59, 57));
+    run_rounds(&c, 6);
+    struct clock_state now, later;
+    clock_snapshot_at(&c, T0 + 60 * NS_PER_S + NS_PER_MS, &now);
+    clock_snapshot_at(&c, T0 + 70 * NS_PER_S, &later);
+    assert_in_range(now.error_bound_us, 5, 8);
+    assert_true(later.error_bound_us > now.error_bound_us);
+    /* ... and it holds. */
+    assert_true(llabs(offset_at(&c, T0 + 70 * NS_PER_S)) <= later.error_bound_us);
     clock_destroy(&c);
 }
 
-static void test_freq_skipped_for_short_interval(void **state)
+/* A command (clockctl adjust) moves the clock whole, keeps the frequency, drops the
+ * claim: nobody measured where it now is. */
+static void test_command_keeps_frequency_drops_claim(void **state)
 {
     (void)state;
     struct clock c;
-    make_clock(&c, 0, true, hms(9, 0, 0));
-    sync_clock(&c, T0);
-    assert_int_equal(clock_adjust_at(&c, -1000, T0 + 400 * NS_PER_MS, NULL), CLOCK_OK);
-    struct clock_state s;
-    clock_snapshot_at(&c, T0 + 400 * NS_PER_MS, &s);
-    assert_true(s.freq_corr_ppm == 0.0);
-    clock_destroy(&c);
-}
-
-static void test_freq_not_updated_by_step(void **state)
-{
-    (void)state;
-    struct clock c;
-    make_clock(&c, 0, true, hms(9, 0, 0));
-    sync_clock(&c, T0);
+    make_clock(&c, 80, true, hms(9, 59, 57));
+    run_rounds(&c, 5);
     enum clock_policy p;
-    assert_int_equal(clock_adjust_at(&c, 2 * US_PER_S, T0 + 10 * NS_PER_S, &p), CLOCK_OK);
+    assert_int_equal(clock_adjust_at(&c, 3 * US_PER_S, T0 + 55 * NS_PER_S, &p), CLOCK_OK);
     assert_int_equal(p, CLOCK_POLICY_STEP);
     struct clock_state s;
-    clock_snapshot_at(&c, T0 + 10 * NS_PER_S, &s);
-    assert_true(s.freq_corr_ppm == 0.0);
+    clock_snapshot_at(&c, T0 + 55 * NS_PER_S, &s);
+    assert_true(fabs(s.freq_corr_ppm + 80) < 0.5);
+    assert_int_equal(s.error_bound_us, -1);
+    /* The next measurement takes it back: the history is about the oscillator. */
+    struct clock_correction corr;
+    assert_int_equal(measure(&c, T0 + 60 * NS_PER_S, 0, 5, &corr), CLOCK_OK);
+    assert_false(corr.reset);
+    assert_true(llabs(offset_at(&c, T0 + 60 * NS_PER_S)) < 5);
+    clock_destroy(&c);
+}
+
+/* The reference is slewing 2 s in: this clock slews along and does not step ahead. */
+static void test_reference_slew_is_followed_not_stepped(void **state)
+{
+    (void)state;
+    struct clock c;
+    make_clock(&c, 0, true, hms(9, 59, 57));
+    run_rounds(&c, 3);
+    int64_t now = T0 + 40 * NS_PER_S;
+    struct clock_measurement m = {offset_at(&c, now) + 2 * US_PER_S, 5, 2 * US_PER_S};
+    struct clock_correction corr;
+    assert_int_equal(clock_correct_at(&c, &m, now, &corr), CLOCK_OK);
+    assert_int_equal(corr.policy, CLOCK_POLICY_SLEW);
+    /* One second later it has slewed 8.3 % of it, as its reference did. */
+    assert_in_range(-offset_at(&c, now + NS_PER_S), 83000 - 10, 83000 + 10);
     clock_destroy(&c);
 }
 
@@ -196,11 +264,13 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_freq_correction_converges_on_drift),
         cmocka_unit_test(test_without_freq_correction_offset_regrows),
-        cmocka_unit_test(test_freq_update_uses_half_gain_after_first),
+        cmocka_unit_test(test_jitter_does_not_swing_the_frequency),
+        cmocka_unit_test(test_wide_measurement_moves_clock_little),
+        cmocka_unit_test(test_reference_move_resets_and_is_followed),
         cmocka_unit_test(test_freq_correction_clamped),
-        cmocka_unit_test(test_freq_ignores_pending_slew),
-        cmocka_unit_test(test_freq_skipped_for_short_interval),
-        cmocka_unit_test(test_freq_not_updated_by_step),
+        cmocka_unit_test(test_claimed_bound_starts_at_measurement_and_grows),
+        cmocka_unit_test(test_command_keeps_frequency_drops_claim),
+        cmocka_unit_test(test_reference_slew_is_followed_not_stepped),
         cmocka_unit_test(test_mono_ns_advances),
         cmocka_unit_test(test_plain_variants_follow_monotonic_time),
         cmocka_unit_test(test_concurrent_adjustments_all_counted),

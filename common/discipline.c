@@ -1,0 +1,130 @@
+#include "discipline.h"
+
+#include "regress.h"
+
+#include <math.h>
+#include <string.h>
+
+#define DISCIPLINE_DAY_US 86400000000.0
+/* The runs test never trims the window below this many samples. */
+#define DISCIPLINE_MIN_KEEP 4
+/* A sample's weight comes from how much its bound exceeds the window's best: the best
+ * bound is mostly the link's fixed delay, the same in every round, so it says nothing
+ * about a sample's error; what a round adds to it (jitter, a spike) does. The floor
+ * keeps equal rounds equal and no weight infinite. */
+#define DISCIPLINE_SIGMA_FLOOR_US 1.0
+#define DISCIPLINE_SIGMA_FLOOR_FRACTION 0.01
+/* Standard errors become "at most" by this factor. */
+#define DISCIPLINE_SD_FACTOR 3.0
+
+static double discipline_wrap(double v)
+{
+    v = fmod(v, DISCIPLINE_DAY_US);
+    if (v > DISCIPLINE_DAY_US / 2)
+        v -= DISCIPLINE_DAY_US;
+    else if (v <= -DISCIPLINE_DAY_US / 2)
+        v += DISCIPLINE_DAY_US;
+    return v;
+}
+
+void discipline_init(struct discipline *d)
+{
+    memset(d, 0, sizeof *d);
+}
+
+static void discipline_fit(const struct discipline *d, int64_t now_ns, struct regress_fit *f)
+{
+    struct regress_point p[DISCIPLINE_MAX_SAMPLES];
+    double bmin = d->s[0].bound_us;
+    for (size_t i = 1; i < d->n; i++)
+        bmin = fmin(bmin, d->s[i].bound_us);
+    double floor = DISCIPLINE_SIGMA_FLOOR_US + DISCIPLINE_SIGMA_FLOOR_FRACTION * bmin;
+    for (size_t i = 0; i < d->n; i++) {
+        p[i].x = (double)(d->s[i].mono_ns - now_ns) / 1e9;
+        p[i].y = d->s[i].y_us;
+        p[i].sigma = floor + (d->s[i].bound_us - bmin);
+    }
+    /* One sample has no slope: the known frequency, if any, carries it. */
+    double zero = 0.0;
+    const double *fixed = d->n < 2 ? (d->have_freq ? &d->freq_ppm : &zero) : NULL;
+    regress_fit(p, d->n, DISCIPLINE_MIN_KEEP, fixed, f);
+}
+
+static void discipline_push(struct discipline *d, int64_t mono_ns, double y_us, double bound_us)
+{
+    if (d->n == DISCIPLINE_MAX_SAMPLES) {
+        memmove(&d->s[0], &d->s[1], (DISCIPLINE_MAX_SAMPLES - 1) * sizeof d->s[0]);
+        d->n--;
+    }
+    d->s[d->n++] = (struct discipline_sample){mono_ns, y_us, bound_us};
+}
+
+/* How fast the offset may grow from now on, in ppm: the frequency's uncertainty (or,
+ * with frequency correction off, the whole frequency error the clock keeps running
+ * with), plus what the reference may do. */
+static double discipline_growth(const struct discipline *d, const struct regress_fit *f,
+                                bool freq_applied)
+{
+    double err = DISCIPLINE_UNKNOWN_FREQ_PPM;
+    if (f->have_slope) {
+        const struct discipline_sample *old = &d->s[f->first], *new = &d->s[d->n - 1];
+        double span_s = (double)(new->mono_ns - old->mono_ns) / 1e9;
+        /* Two samples bound the slope by their bounds over the time between them. */
+        if (span_s > 0)
+            err = fmin(err, (old->bound_us + new->bound_us) / span_s);
+        double sd = regress_sd_slope(f);
+        if (f->used > 2)
+            err = fmin(err, DISCIPLINE_SD_FACTOR * sd);
+    }
+    double run = freq_applied || !d->have_freq ? 0.0 : fabs(d->freq_ppm);
+    return err + run + DISCIPLINE_FREQ_MARGIN_PPM;
+}
+
+double discipline_claim_at(const struct discipline *d, int64_t mono_ns)
+{
+    if (!d->have_claim)
+        return -1.0;
+    double dt_us = (double)(mono_ns - d->claim_mono_ns) / 1000.0;
+    return d->claim_us + (dt_us > 0 ? dt_us * d->claim_growth_ppm * 1e-6 : 0.0);
+}
+
+void discipline_drop_claim(struct discipline *d)
+{
+    d->have_claim = false;
+}
+
+void discipline_add(struct discipline *d, const struct discipline_input *in,
+                    struct discipline_result *out)
+{
+    memset(out, 0, sizeof *out);
+    double y = discipline_wrap(in->y_us);
+    if (d->n > 0)
+        y = d->s[d->n - 1].y_us + discipline_wrap(y - d->s[d->n - 1].y_us);
+    /* Both the claim and the measurement's bound are honest, so a measurement further
+     * from zero than the two together means the reference itself moved. */
+    double claim = discipline_claim_at(d, in->mono_ns);
+    if (d->n > 0 && claim >= 0 && fabs(in->delta_us) > claim + in->bound_us + 1.0) {
+        d->n = 0;
+        d->resets++;
+        out->reset = true;
+    }
+    discipline_push(d, in->mono_ns, y, in->bound_us);
+    struct regress_fit f;
+    discipline_fit(d, in->mono_ns, &f);
+    if (f.have_slope) {
+        d->have_freq = true;
+        d->freq_ppm = f.b;
+        d->freq_sd_ppm = regress_sd_slope(&f);
+    }
+    /* The line's offset now, in place of the measurement's. */
+    out->correction_us = in->delta_us - (y - regress_at(&f, 0.0));
+    out->have_freq = d->have_freq;
+    out->freq_ppm = d->freq_ppm;
+    out->freq_sd_ppm = d->freq_sd_ppm;
+    out->samples = f.used;
+    d->have_claim = true;
+    d->claim_mono_ns = in->mono_ns;
+    d->claim_us = in->bound_us + fabs(in->delta_us - out->correction_us);
+    d->claim_growth_ppm = discipline_growth(d, &f, in->freq_applied);
+    out->bound_us = d->claim_us;
+}

@@ -1,0 +1,85 @@
+/* discipline: what a clock does with measurements of its offset against a reference
+ * (DESIGN.md section 3, README "How the clocks are kept").
+ *
+ * A measurement says "the reference is delta ahead of you, +/- bound". Applying every
+ * delta whole chases the noise of the link, and a frequency taken from two successive
+ * deltas amplifies it. So a clock keeps its last measurements as samples of
+ *     y = reference - raw clock
+ * where the raw clock is the clock with no correction at all (the oscillator, here
+ * start + monotonic time * (1 + drift)). Corrections do not move y, so a sample stays
+ * valid whatever was applied since, and a line fitted through the samples (regress:
+ * weighted by the measurements' bounds, outliers rejected, a window that shrinks when
+ * the frequency changes) gives both the offset now and the frequency: the correction
+ * applied is the line's offset, not the last measurement, and the rate correction is
+ * the line's slope.
+ *
+ * A measurement that contradicts the line by more than its own bound plus the line's
+ * uncertainty means the reference moved (it was stepped or restarted): the history
+ * is dropped and the clock follows the new measurement.
+ *
+ * The clock also claims a bound on its offset: the last measurement's bound plus how
+ * far the applied correction was from it, growing with time by what the frequency
+ * may still be wrong. Pure arithmetic on a struct; the clock module holds the lock. */
+#ifndef BT_DISCIPLINE_H
+#define BT_DISCIPLINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DISCIPLINE_MAX_SAMPLES 32
+/* Growth of the claimed bound while the frequency is unknown: the largest rate
+ * difference between two clocks (CRISTIAN_MAX_RATE_PPM: drift and correction are each
+ * bounded by 1000 ppm, on both sides). */
+#define DISCIPLINE_UNKNOWN_FREQ_PPM 4000.0
+/* Added to the estimate's own uncertainty: the reference also changes its rate as it
+ * follows UTC, and the line cannot know in advance. */
+#define DISCIPLINE_FREQ_MARGIN_PPM 10.0
+
+struct discipline_sample {
+    int64_t mono_ns;
+    double y_us;        /* reference - raw clock, microseconds (unwrapped) */
+    double bound_us;    /* the measurement's +/- bound */
+};
+
+struct discipline {
+    struct discipline_sample s[DISCIPLINE_MAX_SAMPLES];
+    size_t n;                /* oldest first */
+    bool have_freq;
+    double freq_ppm;         /* reference rate - raw rate, from the line */
+    double freq_sd_ppm;      /* its standard error */
+    bool have_claim;
+    int64_t claim_mono_ns;
+    double claim_us;         /* claimed |offset| at claim_mono_ns */
+    double claim_growth_ppm; /* how fast the claim grows */
+    uint64_t resets;         /* histories dropped because the reference moved */
+};
+
+struct discipline_input {
+    int64_t mono_ns;
+    double y_us;          /* reference - raw clock at mono_ns, wrapped into +/-12 h */
+    double delta_us;      /* reference - this clock (targets): the measurement */
+    double bound_us;      /* its honest bound, > 0 */
+    bool freq_applied;    /* the clock runs at freq_ppm (frequency correction on) */
+};
+
+struct discipline_result {
+    double correction_us; /* add this to the clock's target now */
+    bool have_freq;
+    double freq_ppm;      /* the rate correction to run at, when have_freq */
+    double freq_sd_ppm;
+    bool reset;           /* this measurement dropped the history */
+    size_t samples;       /* in the line */
+    double bound_us;      /* claimed |offset| right after the correction */
+};
+
+void discipline_init(struct discipline *d);
+/* Takes a measurement; says what to apply. */
+void discipline_add(struct discipline *d, const struct discipline_input *in,
+                    struct discipline_result *out);
+/* The claimed |offset| at mono_ns; -1 when there is no claim. */
+double discipline_claim_at(const struct discipline *d, int64_t mono_ns);
+/* Forget the claim (the clock was set by hand or moved by a command). */
+void discipline_drop_claim(struct discipline *d);
+
+#endif

@@ -1,0 +1,298 @@
+#include "syncsim.h"
+
+#include "clock.h"
+#include "cristian.h"
+#include "probe.h"
+#include "sntp.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NS_PER_MS INT64_C(1000000)
+/* What a GETHOUR costs the node, and the gap between two probes on the coordinator. */
+#define SIM_SERVICE_NS 5000
+#define SIM_GAP_NS 10000
+/* A lost frame: the call gives up after the time server's RPC timeout. */
+#define SIM_TIMEOUT_NS (500 * NS_PER_MS)
+/* UTC's time of day at virtual time zero (any value; 23:59:40 crosses midnight). */
+#define SIM_UTC_START_US (INT64_C(1700000000000000) + INT64_C(86380) * 1000000)
+
+struct sim {
+    const struct syncsim_scenario *sc;
+    uint64_t rng;
+    int64_t now;            /* virtual monotonic time, ns */
+    int64_t next_sample;
+    struct clock ref, node;
+    int round;
+    bool counting;
+    double *err;            /* |node - coordinator| samples */
+    size_t n, cap;
+    double err_sum;
+    double *ref_err;        /* |coordinator - UTC| samples */
+    size_t nref, ref_cap;
+    struct syncsim_stats *st;
+};
+
+static uint64_t sim_next(struct sim *s)
+{
+    /* splitmix64: small, seeded, the same on every machine. */
+    uint64_t z = (s->rng += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static double sim_unit(struct sim *s)
+{
+    return (double)(sim_next(s) >> 11) / 9007199254740992.0;
+}
+
+/* The delay of one frame, or -1 if it is lost. */
+static int64_t sim_delay(struct sim *s, const struct syncsim_link *l)
+{
+    if (l->loss > 0 && sim_unit(s) < l->loss)
+        return -1;
+    double ms = l->delay_ms + l->jitter_ms * (2 * sim_unit(s) - 1);
+    if (l->spike_prob > 0 && sim_unit(s) < l->spike_prob)
+        ms += l->spike_ms;
+    return ms > 0 ? (int64_t)(ms * 1e6) : 0;
+}
+
+static int64_t sim_utc_us(const struct sim *s, int64_t t)
+{
+    int64_t step = s->sc->utc_step_round > 0 &&
+                           t >= (int64_t)s->sc->utc_step_round * s->sc->tm_ms * NS_PER_MS
+                       ? s->sc->utc_step_us : 0;
+    return SIM_UTC_START_US + t / 1000 + step;
+}
+
+static void sim_push(double **v, size_t *n, size_t *cap, double x)
+{
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 1024;
+        *v = realloc(*v, *cap * sizeof **v);
+    }
+    (*v)[(*n)++] = x;
+}
+
+/* Truth samples up to (not including) t, then time moves to t. */
+static void sim_advance(struct sim *s, int64_t t)
+{
+    while (s->next_sample < t) {
+        int64_t g = s->next_sample;
+        s->next_sample += (int64_t)s->sc->sample_ms * NS_PER_MS;
+        if (!s->counting)
+            continue;
+        double e = (double)clock_wrap_delta(clock_read_at(&s->node, g) - clock_read_at(&s->ref, g));
+        struct clock_state ns;
+        clock_snapshot_at(&s->node, g, &ns);
+        sim_push(&s->err, &s->n, &s->cap, fabs(e));
+        s->err_sum += e;
+        if (ns.error_bound_us < 0) {
+            s->st->unclaimed++;
+        } else {
+            double margin = (double)ns.error_bound_us - fabs(e);
+            if (margin < 0)
+                s->st->bound_violations++;
+            if (s->n == 1 || margin < s->st->min_margin_us)
+                s->st->min_margin_us = margin;
+        }
+        double u = (double)clock_wrap_delta(clock_read_at(&s->ref, g) -
+                                            clock_wrap_time(sim_utc_us(s, g)));
+        sim_push(&s->ref_err, &s->nref, &s->ref_cap, fabs(u));
+    }
+    if (t > s->now)
+        s->now = t;
+}
+
+/* The time server's SNTP query: four exchanges, the fastest kept (sntp_query). */
+static void sim_follow_utc(struct sim *s)
+{
+    struct sntp_result best = {0};
+    int good = 0;
+    for (int i = 0; i < 4; i++) {
+        int64_t d1 = sim_delay(s, &s->sc->utc), d2 = sim_delay(s, &s->sc->utc);
+        int64_t send = s->now;
+        if (d1 < 0 || d2 < 0) {
+            sim_advance(s, send + 250 * NS_PER_MS);
+            continue;
+        }
+        int64_t server_utc = sim_utc_us(s, send + d1);
+        sim_advance(s, send + d1 + d2);
+        int64_t rtt = (d1 + d2) / 1000;
+        if (good == 0 || rtt < best.rtt_us)
+            best = (struct sntp_result){.utc_us = server_utc + rtt / 2, .recv_ns = s->now,
+                                        .rtt_us = rtt};
+        good++;
+    }
+    int64_t delta;
+    struct clock_correction corr;
+    if (good > 0)
+        sntp_correct(&s->ref, &best, &delta, &corr);
+}
+
+static int sim_probe(void *ctx, int i, struct cristian_probe *p, char *err, size_t errlen)
+{
+    (void)i;
+    struct sim *s = ctx;
+    sim_advance(s, s->now + SIM_GAP_NS);
+    p->send_ns = s->now;
+    int64_t d1 = sim_delay(s, &s->sc->down), d2 = sim_delay(s, &s->sc->up);
+    if (d1 < 0 || d2 < 0) {
+        sim_advance(s, p->send_ns + SIM_TIMEOUT_NS);
+        snprintf(err, errlen, "GETHOUR: timed out");
+        return -1;
+    }
+    sim_advance(s, p->send_ns + d1);
+    p->remote_us = clock_target_at(&s->node, s->now);
+    sim_advance(s, s->now + SIM_SERVICE_NS + d2);
+    p->recv_ns = s->now;
+    return 0;
+}
+
+/* JOIN: the node sets its clock from the coordinator's reading, as joiner.c does. */
+static void sim_join(struct sim *s)
+{
+    int64_t d1 = sim_delay(s, &s->sc->up), d2 = sim_delay(s, &s->sc->down);
+    if (d1 < 0 || d2 < 0)
+        return;
+    int64_t send = s->now;
+    sim_advance(s, send + d1);
+    int64_t ref_time = clock_target_at(&s->ref, s->now);
+    sim_advance(s, s->now + d2);
+    struct cristian_probe p = {.ok = true, .send_ns = send, .recv_ns = s->now, .remote_us = ref_time};
+    struct cristian_estimate est;
+    cristian_estimate(&p, 1, 0, &est);
+    int64_t delta = cristian_delta(est.remote_at_recv_us, clock_target_at(&s->node, s->now));
+    struct clock_measurement m = {delta, est.error_bound_us > 0 ? est.error_bound_us : 1, 0};
+    clock_correct_at(&s->node, &m, s->now, NULL);
+}
+
+/* One node's part of a round, as rounds_sync_node and clocksvc do it. */
+static void sim_sync_node(struct sim *s, struct syncsim_stats *st)
+{
+    struct probe_plan plan;
+    probe_plan_default(&plan, s->sc->min_probes ? s->sc->min_probes : PROBE_DEFAULT_MIN,
+                       (int64_t)s->sc->tm_ms * NS_PER_MS / 8);
+    if (s->sc->max_probes)
+        plan.max_probes = s->sc->max_probes;
+    struct cristian_probe probes[CRISTIAN_MAX_PROBES];
+    struct probe_result res;
+    char err[100];
+    if (probe_round(&plan, &s->ref, sim_probe, s, probes, &res, err, sizeof err) < 0)
+        return;
+    struct clock_measurement m;
+    probe_measurement(&res, &s->ref, &m);
+    int64_t d1 = sim_delay(s, &s->sc->down);
+    if (d1 < 0)
+        return;
+    sim_advance(s, s->now + d1);
+    struct clock_correction corr;
+    clock_correct_at(&s->node, &m, s->now, &corr);
+    if (corr.reset)
+        st->resets++;
+    sim_advance(s, s->now + SIM_SERVICE_NS + (int64_t)(s->sc->up.delay_ms * 1e6));
+    if (s->counting) {
+        st->mean_probes += res.answered;
+        st->mean_bound_us += (double)m.bound_us;
+        if (st->rtt_min_us == 0 || res.est.rtt_us < st->rtt_min_us)
+            st->rtt_min_us = (double)res.est.rtt_us;
+    }
+}
+
+static double sim_rate_err(struct sim *s)
+{
+    struct clock_state n, r;
+    clock_snapshot_at(&s->node, s->now, &n);
+    clock_snapshot_at(&s->ref, s->now, &r);
+    return (n.drift_ppm + n.freq_corr_ppm) - (r.drift_ppm + r.freq_corr_ppm);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double pct(double *v, size_t n, double q)
+{
+    if (n == 0)
+        return 0;
+    size_t i = (size_t)ceil(q * (double)n);
+    return v[i > 0 ? (i > n ? n - 1 : i - 1) : 0];
+}
+
+int syncsim_run(const struct syncsim_scenario *sc, int warmup, int skip_from, int skip_to,
+                struct syncsim_stats *out)
+{
+    if (sc->rounds < 1 || sc->tm_ms < 100)
+        return -1;
+    struct syncsim_scenario scen = *sc;
+    if (scen.sample_ms <= 0)
+        scen.sample_ms = 100;
+    struct sim s = {.sc = &scen, .rng = sc->seed, .st = out};
+    memset(out, 0, sizeof *out);
+    struct clock_config cfg;
+    clock_config_default(&cfg);
+    cfg.freq_correction = sc->freq_correction;
+    cfg.drift_ppm = sc->ref_drift_ppm;
+    clock_init_at(&s.ref, &cfg, clock_wrap_time((int64_t)(sim_next(&s) % 86400000000ULL)), 0);
+    cfg.drift_ppm = sc->node_drift_ppm;
+    clock_init_at(&s.node, &cfg, clock_wrap_time((int64_t)(sim_next(&s) % 86400000000ULL)), 0);
+    int rounds_counted = 0;
+    for (s.round = 0; s.round < sc->rounds; s.round++) {
+        s.counting = s.round >= warmup && !(s.round >= skip_from && s.round <= skip_to);
+        sim_advance(&s, (int64_t)s.round * sc->tm_ms * NS_PER_MS);
+        sim_follow_utc(&s);
+        if (s.round == 0)
+            sim_join(&s);
+        else
+            sim_sync_node(&s, out);
+        if (s.counting)
+            rounds_counted++;
+        if (s.round == 10)
+            out->freq_err_ppm_at10 = sim_rate_err(&s);
+        if (getenv("SYNCSIM_TRACE")) {
+            struct clock_state ns;
+            clock_snapshot_at(&s.node, s.now, &ns);
+            printf("round %3d node-ref %+9lld us ref-utc %+9lld us rate err %+8.2f ppm bound %lld samples %d\n",
+                   s.round,
+                   (long long)clock_wrap_delta(clock_read_at(&s.node, s.now) - clock_read_at(&s.ref, s.now)),
+                   (long long)clock_wrap_delta(clock_read_at(&s.ref, s.now) - clock_wrap_time(sim_utc_us(&s, s.now))),
+                   sim_rate_err(&s), (long long)ns.error_bound_us, ns.samples);
+        }
+        if (s.round >= warmup)
+            out->max_freq_err_ppm = fmax(out->max_freq_err_ppm, fabs(sim_rate_err(&s)));
+    }
+    s.counting = true;
+    sim_advance(&s, (int64_t)sc->rounds * sc->tm_ms * NS_PER_MS);
+    qsort(s.err, s.n, sizeof *s.err, cmp_double);
+    qsort(s.ref_err, s.nref, sizeof *s.ref_err, cmp_double);
+    out->samples = s.n;
+    out->p50_us = pct(s.err, s.n, 0.5);
+    out->p99_us = pct(s.err, s.n, 0.99);
+    out->max_us = s.n ? s.err[s.n - 1] : 0;
+    out->mean_us = s.n ? s.err_sum / (double)s.n : 0;
+    out->ref_utc_p99_us = pct(s.ref_err, s.nref, 0.99);
+    if (rounds_counted > 0) {
+        out->mean_probes /= rounds_counted;
+        out->mean_bound_us /= rounds_counted;
+    }
+    free(s.err);
+    free(s.ref_err);
+    clock_destroy(&s.ref);
+    clock_destroy(&s.node);
+    return 0;
+}
+
+void syncsim_print(const struct syncsim_scenario *sc, const struct syncsim_stats *st)
+{
+    printf("%-22s p50 %7.1f p99 %7.1f max %7.1f mean %+8.1f us | bound viol %zu min margin %8.1f"
+           " | freq@10 %+7.2f max %6.2f ppm | probes %4.1f bound %8.1f rtt %7.1f | utc p99 %6.1f"
+           " resets %d\n",
+           sc->name, st->p50_us, st->p99_us, st->max_us, st->mean_us, st->bound_violations,
+           st->min_margin_us, st->freq_err_ppm_at10, st->max_freq_err_ppm, st->mean_probes,
+           st->mean_bound_us, st->rtt_min_us, st->ref_utc_p99_us, st->resets);
+}

@@ -2,7 +2,8 @@
 # One session by hand: 15 requests spread over both app servers give each of the 15
 # books of db/catalogue.tsv exactly once; the 16th gets SESSION_OVER (exit 3 and the
 # summary); --new-session opens a new session that gives all 15 again. Both books DBs
-# hold the same rows, and the request rows are exactly what the clients printed.
+# hold the same rows, and the request rows are exactly what the clients printed; every
+# one-shot client synchronised its clock before asking (client_time near server_time).
 source "$(dirname "$0")/lib.sh"
 
 export TM=1
@@ -93,6 +94,21 @@ got=$(bsql 1 "SELECT string_agg(id || ':' || coalesce(previous::text, '-') || ':
 users=$(bsql 1 "SELECT count(*) FROM library_user WHERE name LIKE 'reader%' AND address = '127.0.0.1'")
 ((users == 16)) || fail "library_user holds $users readers, expected 16 (reader1..reader16)"
 pass "sessions $s1 (closed) and $s2 (open, previous $s1); 16 users from 127.0.0.1 (reader16 only got SESSION_OVER)"
+
+# Every one-shot client synchronised before its request: client_time is its synchronised
+# clock (its random start time would be hours off), within the request's own latency of
+# the server's time (both read modulo 24 h).
+far=$(bsql 1 "SELECT count(*) FILTER (WHERE client_time IS NULL),
+                     count(*) FILTER (WHERE abs(mod(mod((extract(epoch FROM server_time) -
+                         extract(epoch FROM client_time))::numeric, 86400) + 129600, 86400) - 43200) > 0.05),
+                     count(*),
+                     round(max(abs(mod(mod((extract(epoch FROM server_time) -
+                         extract(epoch FROM client_time))::numeric, 86400) + 129600, 86400) - 43200)) * 1000, 1)
+              FROM request")
+IFS='|' read -r unset_ far_off all worst_ms <<<"$far"
+((unset_ == 0 && far_off == 0)) ||
+    fail "of $all requests, $unset_ stored no client time and $far_off one more than 50 ms from the server's (clients must sync before their first request)"
+pass "all $all one-shot requests stored a synchronised client_time (at most $worst_ms ms from server_time)"
 
 # A name with every character that means something in an SQL array or string literal
 # (the applier passes batches as arrays) reaches both DBs unchanged.

@@ -35,7 +35,8 @@
 # $NETBED_DIR/hosts/HOST/run and /etc/hosts is $NETBED_DIR/hosts/HOST/hosts (rpcbind and
 # libtirpc meet on /run/rpcbind.sock, which network namespaces do not separate).
 # Daemons: rpcbind on time, repl, app1, app2, app3; PostgreSQL 15 on db (10.77.0.2:5432);
-# chronyd on utc (NTP on 10.77.0.3:123, serving the kernel clock, -x).
+# chronyd on utc (NTP on 10.77.0.3:123, serving the kernel clock, -x). PostgreSQL's socket
+# is in the db host's /run/postgresql, where Debian's libpq looks by default.
 #
 # Environment
 #   NETBED_DIR      state, logs, data (default <repo>/var/netbed; not under /run)
@@ -83,7 +84,9 @@ _nb_config() {
     NB_CHRONY=$NB_DIR/chrony
     NB_SW=${NB_PREFIX}sw
     NB_PG_DIR=$NB_DIR/hosts/db/pg
-    NB_PG_SOCK=$NB_DIR/hosts/db/run
+    # Debian's own socket folder (/run/postgresql inside the db host), so psql and libpq
+    # on that host find the server without -h, as on a real database host.
+    NB_PG_SOCK=$NB_DIR/hosts/db/run/postgresql
     NB_UTC_DIR=$NB_DIR/hosts/utc/chrony
 }
 
@@ -551,7 +554,7 @@ _nb_rpcbind_start() {
 _nb_pg_start() {
     local log=$NB_LOG/postgres.log
     _nb_sock_ok "$NB_PG_SOCK/.s.PGSQL.$_NB_PG_PORT.lock"
-    mkdir -p "$NB_LOG" && touch "$log" && chown postgres: "$log" "$NB_PG_SOCK" || _nb_die "postgres: cannot prepare $log, $NB_PG_SOCK"
+    mkdir -p "$NB_LOG" "$NB_PG_SOCK" && touch "$log" && chown postgres: "$log" "$NB_PG_SOCK" || _nb_die "postgres: cannot prepare $log, $NB_PG_SOCK"
     _nb_check_traversable postgres "$NB_PG_SOCK"
     _nb_pg_pid >/dev/null && return 0
     # pg.initialised is written once initdb and the configuration are complete: an up

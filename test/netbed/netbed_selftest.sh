@@ -15,6 +15,8 @@ unset NETBED_HOSTS NETBED_LINKS NETBED_RELAY
 export TOOLS=${TOOLS:-$ROOT/build/san/test}
 # shellcheck source-path=SCRIPTDIR source=netbed.sh
 source "$ROOT/test/netbed/netbed.sh"
+# The caller's PostgreSQL settings (test/run-all's loopback cluster) are not the bed's.
+unset PGHOST PGPORT PGUSER PGDATABASE PGPASSFILE
 
 N=0 PASSED=0 SKIPPED=0 UP=0 T_START=$SECONDS
 WORK=$NETBED_DIR/selftest
@@ -197,7 +199,7 @@ out=$(netbed_psql -Atc "SELECT current_user || ' ' || current_setting('password_
 out=$(netbed_exec time env -u PGPASSWORD /usr/lib/postgresql/15/bin/psql -X -w -h db -U postgres -c 'SELECT 1' 2>&1) &&
     fail "a TCP connection needs a password (scram-sha-256)" "connected: $out"
 [[ $out == *"password"* ]] || fail "a TCP connection is refused for want of a password" "$out"
-out=$(netbed_exec time /usr/lib/postgresql/15/bin/psql -X -w -h "$NETBED_DIR/hosts/db/run" -U postgres -c 'SELECT 1' 2>&1) &&
+out=$(netbed_exec time /usr/lib/postgresql/15/bin/psql -X -w -h "$NETBED_DIR/hosts/db/run/postgresql" -U postgres -c 'SELECT 1' 2>&1) &&
     fail "only the postgres OS user gets in over the socket (peer)" "root connected as postgres: $out"
 [[ $out == *"Peer authentication failed"* || $out == *"no pg_hba.conf entry"* ]] || fail "root is refused over the socket as postgres" "$out"
 ok "PostgreSQL on db: netbed_psql as the postgres OS user (peer; root refused), a TCP login from time needs a scram-sha-256 password"

@@ -30,7 +30,7 @@ static void joiner_set_clock(struct joiner *j, const join_reply *rep, int64_t se
     cristian_estimate(&p, 1, 0, &est);
     int64_t delta = cristian_delta(est.remote_at_recv_us, clock_target_at(j->cfg.clock, recv_ns));
     struct clock_measurement m = {delta, est.error_bound_us > 0 ? est.error_bound_us : 1,
-                                  rep->reference.slew_left_us};
+                                  rep->reference.slew_left_us, 0};
     struct clock_correction corr;
     if (clock_correct_at(j->cfg.clock, &m, recv_ns, &corr) == CLOCK_OK)
         log_info("join", "clock set from the time server: %+" PRId64 " us +/-%" PRId64

@@ -340,6 +340,7 @@ enum clock_error clock_correct_at(struct clock *c, const struct clock_measuremen
             .delta_us = (double)delta_us,
             /* A bound of zero would weigh without limit; a microsecond is the resolution. */
             .bound_us = bound_us > 0 ? (double)bound_us : 1.0,
+            .spread_us = m->spread_us > 0 ? (double)m->spread_us : (bound_us > 0 ? (double)bound_us : 1.0),
             .freq_applied = c->cfg.freq_correction,
         };
         struct discipline_result d;

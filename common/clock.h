@@ -124,6 +124,9 @@ struct clock_measurement {
      * time yet): this clock slews that part along, never steps it, so it moves with
      * its reference rather than ahead of it. 0 when the reference is not slewing. */
     int64_t reference_slew_us;
+    /* How good the measurement was, for weighing it against others (cristian_round's
+     * spread_us); 0: the bound says it. */
+    int64_t spread_us;
 };
 
 /* Takes a measurement at mono_ns. The discipline (discipline.h) decides what to apply

@@ -117,7 +117,8 @@ int clockrpc_pull(struct clock *own, CLIENT *c, enum clockrpc_program which,
     struct clock_measurement m = {
         .delta_us = probe->est.offset_us,
         .bound_us = probe->est.error_bound_us > 0 ? probe->est.error_bound_us : 1,
-        .reference_slew_us = probe->reading.slew_left_us};
+        .reference_slew_us = probe->reading.slew_left_us,
+        .spread_us = probe->est.spread_us};
     *delta_us = m.delta_us;
     enum clock_error e = clock_correct_at(own, &m, probe->est.recv_ns, corr);
     if (e == CLOCK_ERR_STOPPED) {

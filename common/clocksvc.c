@@ -45,7 +45,8 @@ static void clocksvc_adjust(struct svc_req *rq, const adjust_args *a, adjust_rep
     } else {
         /* A bound makes it a measurement for the discipline; none, a command. */
         struct clock_correction corr = {.policy = CLOCK_POLICY_NONE, .applied_us = a->delta_us};
-        struct clock_measurement m = {a->delta_us, a->error_bound_us, a->reference_slew_us};
+        struct clock_measurement m = {a->delta_us, a->error_bound_us, a->reference_slew_us,
+                                      a->spread_us};
         enum clock_error e = a->error_bound_us > 0
                                  ? clock_correct(clocksvc_cfg.clock, &m, &corr)
                                  : clock_adjust(clocksvc_cfg.clock, a->delta_us, &corr.policy);

@@ -86,16 +86,17 @@ int cristian_combine(const struct cristian_probe *probes, size_t n, struct crist
         hi_w = fmin(hi_w, high + w);
         used++;
     }
-    double est, bound;
+    double est, bound, spread;
     if (lo_w > hi_w) {
         /* Inconsistent: a clock jumped during the round. The best probe alone. */
         double low = 0, high = (double)clock_wrap_delta(b->local_recv_us - b->local_send_us);
         est = (low + high) / 2;
-        bound = (high - low) / 2;
+        bound = spread = (high - low) / 2;
         used = 1;
     } else {
         est = lo <= hi ? (lo + hi) / 2 : (lo_w + hi_w) / 2;
         bound = fmax(est - lo_w, hi_w - est);
+        spread = lo <= hi ? (hi - lo) / 2 : bound;
     }
     int64_t off = clock_wrap_delta(base + (int64_t)llround(est));
     *out = (struct cristian_round){
@@ -107,6 +108,7 @@ int cristian_combine(const struct cristian_probe *probes, size_t n, struct crist
         .remote_at_recv_us = clock_wrap_time(b->local_recv_us + off),
         .offset_us = off,
         .error_bound_us = (int64_t)ceil(bound),
+        .spread_us = (int64_t)ceil(spread),
     };
     return 0;
 }

@@ -48,6 +48,9 @@ struct cristian_round {
     int64_t remote_at_recv_us;/* the remote clock then, estimated */
     int64_t offset_us;        /* remote - local, wrapped into (-12 h, +12 h] */
     int64_t error_bound_us;   /* |true offset - offset_us| <= this */
+    int64_t spread_us;        /* half the width of the plain intersection (no rate
+                                 allowance): how far this round's fastest probes were
+                                 from the link's floor, i.e. how good the round was */
 };
 
 struct cristian_estimate {

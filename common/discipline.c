@@ -35,14 +35,14 @@ void discipline_init(struct discipline *d)
 static void discipline_fit(const struct discipline *d, int64_t now_ns, struct regress_fit *f)
 {
     struct regress_point p[DISCIPLINE_MAX_SAMPLES];
-    double bmin = d->s[0].bound_us;
+    double smin = d->s[0].spread_us;
     for (size_t i = 1; i < d->n; i++)
-        bmin = fmin(bmin, d->s[i].bound_us);
-    double floor = DISCIPLINE_SIGMA_FLOOR_US + DISCIPLINE_SIGMA_FLOOR_FRACTION * bmin;
+        smin = fmin(smin, d->s[i].spread_us);
+    double floor = DISCIPLINE_SIGMA_FLOOR_US + DISCIPLINE_SIGMA_FLOOR_FRACTION * smin;
     for (size_t i = 0; i < d->n; i++) {
         p[i].x = (double)(d->s[i].mono_ns - now_ns) / 1e9;
         p[i].y = d->s[i].y_us;
-        p[i].sigma = floor + (d->s[i].bound_us - bmin);
+        p[i].sigma = floor + (d->s[i].spread_us - smin) + d->s[i].rate_us;
     }
     /* One sample has no slope: the known frequency, if any, carries it. */
     double zero = 0.0;
@@ -50,13 +50,13 @@ static void discipline_fit(const struct discipline *d, int64_t now_ns, struct re
     regress_fit(p, d->n, DISCIPLINE_MIN_KEEP, fixed, f);
 }
 
-static void discipline_push(struct discipline *d, int64_t mono_ns, double y_us, double bound_us)
+static void discipline_push(struct discipline *d, const struct discipline_sample *s)
 {
     if (d->n == DISCIPLINE_MAX_SAMPLES) {
         memmove(&d->s[0], &d->s[1], (DISCIPLINE_MAX_SAMPLES - 1) * sizeof d->s[0]);
         d->n--;
     }
-    d->s[d->n++] = (struct discipline_sample){mono_ns, y_us, bound_us};
+    d->s[d->n++] = *s;
 }
 
 /* How fast the offset may grow from now on, in ppm: the frequency's uncertainty (or,
@@ -108,7 +108,17 @@ void discipline_add(struct discipline *d, const struct discipline_input *in,
         d->resets++;
         out->reset = true;
     }
-    discipline_push(d, in->mono_ns, y, in->bound_us);
+    /* A round's probes span some time, over which the estimate assumed the two clocks
+     * ran at one rate; the bound allows for the largest difference (the part of it above
+     * the spread). Scaled by how well this clock knew its rate then, that is how far
+     * the estimate may be off because it did not: large in the first rounds, nothing
+     * once the frequency is known. */
+    double spread = in->spread_us > 0 ? in->spread_us : in->bound_us;
+    double rate_unc = d->have_claim && d->n > 0 ? d->claim_growth_ppm : DISCIPLINE_UNKNOWN_FREQ_PPM;
+    struct discipline_sample s = {
+        .mono_ns = in->mono_ns, .y_us = y, .bound_us = in->bound_us, .spread_us = spread,
+        .rate_us = fmax(0.0, in->bound_us - spread) * fmin(1.0, rate_unc / DISCIPLINE_UNKNOWN_FREQ_PPM)};
+    discipline_push(d, &s);
     struct regress_fit f;
     discipline_fit(d, in->mono_ns, &f);
     if (f.have_slope) {

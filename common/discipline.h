@@ -40,6 +40,8 @@ struct discipline_sample {
     int64_t mono_ns;
     double y_us;        /* reference - raw clock, microseconds (unwrapped) */
     double bound_us;    /* the measurement's +/- bound */
+    double spread_us;   /* its quality figure (what weighs it) */
+    double rate_us;     /* what this clock's rate uncertainty then could add to it */
 };
 
 struct discipline {
@@ -60,6 +62,7 @@ struct discipline_input {
     double y_us;          /* reference - raw clock at mono_ns, wrapped into +/-12 h */
     double delta_us;      /* reference - this clock (targets): the measurement */
     double bound_us;      /* its honest bound, > 0 */
+    double spread_us;     /* how good it was, for its weight (> 0) */
     bool freq_applied;    /* the clock runs at freq_ppm (frequency correction on) */
 };
 

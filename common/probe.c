@@ -78,4 +78,5 @@ void probe_measurement(const struct probe_result *r, struct clock *local,
     m->delta_us = clock_wrap_delta(-r->est.offset_us);
     m->bound_us = r->est.error_bound_us > 0 ? r->est.error_bound_us : 1;
     m->reference_slew_us = slew;
+    m->spread_us = r->est.spread_us > 0 ? r->est.spread_us : 1;
 }

@@ -69,7 +69,8 @@ static void rounds_adjust(struct rounds_peer *peer, int64_t round, struct clockd
 {
     adjust_args a = {.delta_us = s->delta_us, .round_id = (u_quad_t)round,
                      .error_bound_us = s->error_bound_us > 0 ? s->error_bound_us : 1,
-                     .reference_slew_us = s->reference_slew_us};
+                     .reference_slew_us = s->reference_slew_us,
+                     .spread_us = s->spread_us};
     adjust_reply rep;
     memset(&rep, 0, sizeof rep);
     enum clnt_stat st = clock_adjust_1(&a, &rep, peer->clnt);
@@ -130,6 +131,7 @@ static void rounds_sync_node(struct rounds *r, int64_t round, const struct node_
     s->error_bound_us = p.est.error_bound_us;
     s->delta_us = p.m.delta_us;
     s->reference_slew_us = p.m.reference_slew_us;
+    s->spread_us = p.m.spread_us;
     s->reference_us = clock_wrap_time(s->estimate_us + s->delta_us);
     if (!p.reading.running) {
         rounds_skip(s, "%s", "clock being set by hand");

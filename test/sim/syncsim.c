@@ -166,7 +166,8 @@ static void sim_join(struct sim *s)
     struct cristian_estimate est;
     cristian_estimate(&p, 1, 0, &est);
     int64_t delta = cristian_delta(est.remote_at_recv_us, clock_target_at(&s->node, s->now));
-    struct clock_measurement m = {delta, est.error_bound_us > 0 ? est.error_bound_us : 1, 0};
+    if (getenv("SIM_JOIN_CMD")) { clock_adjust_at(&s->node, delta, s->now, NULL); return; }
+    struct clock_measurement m = {delta, est.error_bound_us > 0 ? est.error_bound_us : 1, 0, 0};
     clock_correct_at(&s->node, &m, s->now, NULL);
 }
 
@@ -185,6 +186,12 @@ static void sim_sync_node(struct sim *s, struct syncsim_stats *st)
         return;
     struct clock_measurement m;
     probe_measurement(&res, &s->ref, &m);
+    if (getenv("SYNCSIM_TRACE")) {
+        int64_t tb = res.est.recv_ns;
+        int64_t truth = clock_wrap_delta(clock_target_at(&s->ref, tb) - clock_target_at(&s->node, tb));
+        printf("  measured %+lld truth %+lld err %+lld bound %lld spread %lld probes %d\n", (long long)m.delta_us,
+               (long long)truth, (long long)(m.delta_us - truth), (long long)m.bound_us, (long long)m.spread_us, res.answered);
+    }
     int64_t d1 = sim_delay(s, &s->sc->down);
     if (d1 < 0)
         return;

@@ -10,11 +10,16 @@
  * minus the reference's. The handles are made inside each namespace (setns, so root),
  * then all used from here.
  *
+ * A reading is only known to within half its loopback round trip (the clock was read
+ * somewhere inside the call), so each offset carries that uncertainty, the two
+ * readings' halves added.
+ *
  * Prints per clock: samples=N p50_abs_us= p99_abs_us= max_abs_us= mean_us=
- * bound_violations= (|offset| above the bound the node claimed in that reading)
- * min_margin_us= unclaimed= freq_ppb= (the clock's last rate correction). --samples
- * writes "unix_us name offset_us claimed_bound_us" lines. Exit 0, 1 on an RPC failure,
- * 2 on bad usage. */
+ * bound_violations= (|offset| above the bound the node claimed in that reading by more
+ * than the offset's own uncertainty) strict_violations= (above it at all)
+ * min_margin_us= unclaimed= truth_unc_p50_us= freq_ppb= (the clock's last rate
+ * correction). --samples writes "unix_us name offset_us claimed_bound_us uncertainty_us"
+ * lines. Exit 0, 1 on an RPC failure, 2 on bad usage. */
 #include "clock.h"
 #include "rpcclient.h"
 #include "time_rpc.h"
@@ -39,7 +44,8 @@ struct tclock {
     CLIENT *c;
     int64_t *abs;        /* |offset| samples (not for the reference) */
     double sum;
-    long n, violations, unclaimed;
+    int64_t *unc;        /* the truth's own uncertainty per sample */
+    long n, violations, strict, unclaimed;
     double min_margin;
     int64_t freq_ppb;
 };
@@ -92,7 +98,7 @@ static int64_t realtime_us(void)
 
 /* clock - realtime at the midpoint of the fastest of k calls; the reading returned. */
 static int read_clock(struct tclock *t, bool is_time, int k, double *value, int64_t *mid_us,
-                      clock_reading *out)
+                      int64_t *half_rtt_us, clock_reading *out)
 {
     int64_t best_rtt = INT64_MAX;
     for (int i = 0; i < k; i++) {
@@ -112,6 +118,7 @@ static int read_clock(struct tclock *t, bool is_time, int k, double *value, int6
             *mid_us = a + (b - a) / 2;
             *value = (double)clock_wrap_delta(r.time_us - clock_wrap_time(*mid_us));
             *out = r;
+            *half_rtt_us = (best_rtt + 1) / 2;
         }
     }
     return 0;
@@ -132,7 +139,7 @@ static int64_t pct(const int64_t *v, long n, double q)
 int main(int argc, char **argv)
 {
     struct tclock ref, clocks[MAX_CLOCKS];
-    int nclocks = 0, probes = 3;
+    int nclocks = 0, probes = 5;
     long count = 100, interval_ms = 100;
     bool have_ref = false;
     const char *samples = NULL;
@@ -170,6 +177,7 @@ int main(int argc, char **argv)
         if (connect_in(&clocks[i], home) < 0)
             return 1;
         clocks[i].abs = calloc((size_t)count, sizeof *clocks[i].abs);
+        clocks[i].unc = calloc((size_t)count, sizeof *clocks[i].unc);
     }
     FILE *out = samples ? fopen(samples, "w") : NULL;
     if (samples && !out) {
@@ -184,19 +192,20 @@ int main(int argc, char **argv)
             nanosleep(&ts, NULL);
         }
         double rv, v;
-        int64_t mid, nmid;
+        int64_t mid, nmid, ru, nu;
         clock_reading r, nr;
-        if (read_clock(&ref, ref_is_time, probes, &rv, &mid, &r) < 0) {
+        if (read_clock(&ref, ref_is_time, probes, &rv, &mid, &ru, &r) < 0) {
             rc = 1;
             break;
         }
         for (int i = 0; i < nclocks; i++) {
             struct tclock *t = &clocks[i];
-            if (read_clock(t, t->prog == TIME_PROG, probes, &v, &nmid, &nr) < 0) {
+            if (read_clock(t, t->prog == TIME_PROG, probes, &v, &nmid, &nu, &nr) < 0) {
                 rc = 1;
                 break;
             }
-            int64_t off = (int64_t)llround(v - rv);
+            int64_t off = (int64_t)llround(v - rv), unc = ru + nu;
+            t->unc[t->n] = unc;
             t->abs[t->n++] = llabs(off);
             t->sum += (double)off;
             t->freq_ppb = nr.freq_corr_ppb;
@@ -204,12 +213,13 @@ int main(int argc, char **argv)
                 t->unclaimed++;
             } else {
                 double margin = (double)nr.error_bound_us - (double)llabs(off);
-                t->violations += margin < 0;
+                t->strict += margin < 0;
+                t->violations += margin + (double)unc < 0;
                 t->min_margin = fmin(t->min_margin, margin);
             }
             if (out)
-                fprintf(out, "%" PRId64 " %s %" PRId64 " %" PRId64 "\n", nmid, t->name, off,
-                        (int64_t)nr.error_bound_us);
+                fprintf(out, "%" PRId64 " %s %" PRId64 " %" PRId64 " %" PRId64 "\n", nmid, t->name,
+                        off, (int64_t)nr.error_bound_us, unc);
         }
     }
     if (out)
@@ -217,13 +227,16 @@ int main(int argc, char **argv)
     for (int i = 0; i < nclocks; i++) {
         struct tclock *t = &clocks[i];
         qsort(t->abs, (size_t)t->n, sizeof *t->abs, cmp64);
+        qsort(t->unc, (size_t)t->n, sizeof *t->unc, cmp64);
         printf("clock=%s samples=%ld p50_abs_us=%" PRId64 " p99_abs_us=%" PRId64
-               " max_abs_us=%" PRId64 " mean_us=%.1f bound_violations=%ld min_margin_us=%.0f"
-               " unclaimed=%ld freq_ppb=%" PRId64 "\n",
+               " max_abs_us=%" PRId64 " mean_us=%.1f bound_violations=%ld strict_violations=%ld"
+               " min_margin_us=%.0f unclaimed=%ld truth_unc_p50_us=%" PRId64 " freq_ppb=%" PRId64 "\n",
                t->name, t->n, pct(t->abs, t->n, 0.5), pct(t->abs, t->n, 0.99),
                t->n ? t->abs[t->n - 1] : 0, t->n ? t->sum / (double)t->n : 0.0, t->violations,
-               t->min_margin > 1e17 ? -1.0 : t->min_margin, t->unclaimed, t->freq_ppb);
+               t->strict, t->min_margin > 1e17 ? -1.0 : t->min_margin, t->unclaimed,
+               pct(t->unc, t->n, 0.5), t->freq_ppb);
         free(t->abs);
+        free(t->unc);
         clnt_destroy(t->c);
     }
     clnt_destroy(ref.c);

@@ -251,7 +251,7 @@ static void test_set_keeps_frequency_correction(void **state)
     struct clock c;
     make_clock(&c, 100, true, hms(9, 0, 0));
     /* Two exact measurements 10 s apart: the clock runs 1000 us fast by then. */
-    struct clock_measurement m0 = {0, 5, 0}, m1 = {-1000, 5, 0};
+    struct clock_measurement m0 = {0, 5, 0, 0}, m1 = {-1000, 5, 0, 0};
     assert_int_equal(clock_correct_at(&c, &m0, T0, NULL), CLOCK_OK);
     assert_int_equal(clock_correct_at(&c, &m1, T0 + 10 * NS_PER_S, NULL), CLOCK_OK);
     struct clock_state before, after;

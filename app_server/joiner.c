@@ -1,7 +1,7 @@
 #include "joiner.h"
 
 #include "clocksvc.h"
-#include "cristian.h"
+#include "clockrpc.h"
 #include "log.h"
 #include "rpcclient.h"
 #include "time_rpc.h"
@@ -24,20 +24,18 @@ static bool joiner_forgotten(struct joiner *j)
 static void joiner_set_clock(struct joiner *j, const join_reply *rep, int64_t send_ns,
                              int64_t recv_ns)
 {
-    struct cristian_probe p = {.ok = true, .send_ns = send_ns, .recv_ns = recv_ns,
-                              .remote_us = rep->reference.time_us + rep->reference.slew_left_us};
-    struct cristian_estimate est;
-    cristian_estimate(&p, 1, 0, &est);
-    int64_t delta = cristian_delta(est.remote_at_recv_us, clock_target_at(j->cfg.clock, recv_ns));
-    struct clock_measurement m = {delta, est.error_bound_us > 0 ? est.error_bound_us : 1,
-                                  rep->reference.slew_left_us, 0};
+    int64_t delta = 0, bound = 0;
     struct clock_correction corr;
-    if (clock_correct_at(j->cfg.clock, &m, recv_ns, &corr) == CLOCK_OK)
+    enum clock_error e = clockrpc_correct_once(j->cfg.clock, &rep->reference, send_ns, recv_ns,
+                                               &delta, &bound, &corr);
+    if (e == CLOCK_OK)
         log_info("join", "clock set from the time server: %+" PRId64 " us +/-%" PRId64
-                 " us (%s of %+" PRId64 " us, rtt %" PRId64 " us)", delta, est.error_bound_us,
-                 clock_policy_name(corr.policy), corr.applied_us, est.rtt_us);
-    else
+                 " us (%s of %+" PRId64 " us, rtt %" PRId64 " us)", delta, bound,
+                 clock_policy_name(corr.policy), corr.applied_us, (recv_ns - send_ns) / 1000);
+    else if (e == CLOCK_ERR_STOPPED)
         log_warn("join", "clock not set from the time server: it is being set by hand");
+    else
+        log_warn("join", "clock not set from the time server: its reading is out of range");
 }
 
 static int joiner_try(struct joiner *j, char *err, size_t errlen)

@@ -229,7 +229,7 @@ int main(int argc, char **argv)
     struct puller_config pc = {.clock = &clk, .server = o.server,
                                .prog = CLOCK_PROG + (unsigned long)o.instance, .tm_ms = o.tm_ms,
                                .rpc_timeout_ms = timeout_ms};
-    probe_plan_default(&pc.plan, (int)o.probes, (int64_t)o.tm_ms * 1000000 / 8);
+    probe_plan_default(&pc.plan, (int)o.probes, (int64_t)o.tm_ms * 1000000 / 8, timeout_ms);
     int err_no = puller_start(&puller, &pc);
     if (err_no != 0) {
         log_error("sync", "starting the sync thread: %s", strerror(err_no));

@@ -37,7 +37,7 @@ static int puller_job(void *arg)
 bool puller_wait_first(struct puller *p, int timeout_ms)
 {
     struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
+    clock_gettime(CLOCK_MONOTONIC, &until);
     int64_t ns = until.tv_nsec + (int64_t)timeout_ms * 1000000;
     until.tv_sec += (time_t)(ns / 1000000000);
     until.tv_nsec = (long)(ns % 1000000000);
@@ -59,7 +59,7 @@ static int puller_pull(struct puller *p)
     if (rpcclient_closed_by_peer(p->clnt))
         puller_drop(p);
     if (!p->clnt)
-        p->clnt = rpcclient_create(p->cfg.server, p->cfg.prog, CLOCK_V1, "tcp", p->cfg.rpc_timeout_ms,
+        p->clnt = rpcclient_create(p->cfg.server, p->cfg.prog, CLOCK_V1, "udp", p->cfg.rpc_timeout_ms,
                                    err, sizeof err);
     if (p->clnt && clockrpc_pull(p->cfg.clock, p->clnt, CLOCKRPC_CLOCK, &p->cfg.plan, &delta,
                                  &corr, &probe, err, sizeof err) == 0) {
@@ -83,7 +83,12 @@ int puller_start(struct puller *p, const struct puller_config *cfg)
     memset(p, 0, sizeof *p);
     p->cfg = *cfg;
     pthread_mutex_init(&p->lock, NULL);
-    pthread_cond_init(&p->first_done, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    /* A wall clock stepped meanwhile must not shorten or stretch the wait. */
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&p->first_done, &attr);
+    pthread_condattr_destroy(&attr);
     return worker_start(&p->worker, puller_job, p, 0);
 }
 

@@ -23,7 +23,8 @@ void replysync_apply(struct clock *clk, int64_t server_us, int64_t send_ns, int6
     if (cristian_estimate(&p, 1, 0, &est) < 0)
         return;
     int64_t delta = cristian_delta(est.remote_at_recv_us, clock_target_at(clk, recv_ns));
-    struct clock_measurement m = {delta, est.error_bound_us > 0 ? est.error_bound_us : 1, 0, 0};
+    struct clock_measurement m = {.delta_us = delta,
+                                  .bound_us = est.error_bound_us > 0 ? est.error_bound_us : 1};
     struct clock_correction corr;
     if (clock_correct_at(clk, &m, recv_ns, &corr) == CLOCK_OK)
         log_debug("sync", "offset to the server %+" PRId64 " us +/-%" PRId64 " us, %s", delta,

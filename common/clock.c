@@ -3,7 +3,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Below one microsecond a slew is invisible: the clock shows whole microseconds. */
 #define CLOCK_SLEW_VISIBLE_US 1.0
@@ -174,6 +176,12 @@ static double clock_slew_pending(const struct clock *c, int64_t mono_ns)
     return c->slew_left_us - clock_slew_done(c, clock_dt_us(c, mono_ns));
 }
 
+/* The uncorrected oscillator (see struct clock). */
+static double clock_raw(const struct clock *c, int64_t mono_ns)
+{
+    return c->raw_start_us + (double)(mono_ns - c->raw_mono_ns) / 1000.0 * (1.0 + c->cfg.drift_ppm * 1e-6);
+}
+
 /* Restarts the formula at mono_ns, so a change of rate or base applies only from now. */
 static void clock_rebase(struct clock *c, int64_t mono_ns)
 {
@@ -205,6 +213,12 @@ void clock_init_at(struct clock *c, const struct clock_config *cfg, int64_t star
     c->raw_start_us = c->base_us;
     c->raw_mono_ns = mono_ns;
     discipline_init(&c->disc);
+    /* Only equality matters: another process, or another clock of the same one. */
+    static _Atomic uint64_t clock_count;
+    c->epoch = ((uint64_t)getpid() << 40) ^ ((uint64_t)time(NULL) << 16) ^
+               (uint64_t)atomic_fetch_add(&clock_count, 1) ^ (uint64_t)(mono_ns & 0xffff);
+    if (c->epoch == 0)
+        c->epoch = 1;
 }
 
 void clock_init(struct clock *c, const struct clock_config *cfg, int64_t start_us)
@@ -259,6 +273,10 @@ void clock_snapshot_at(struct clock *c, int64_t mono_ns, struct clock_state *out
         .freq_sd_ppm = c->disc.freq_sd_ppm,
         .samples = (int)c->disc.n,
         .last_adjust_ns = c->last_adjust_ns,
+        .bound_growth_ppm = c->disc.have_claim ? c->disc.claim_growth_ppm : 0.0,
+        .corrections_us = clock_wrap_delta((int64_t)llround(
+            clock_value(c, mono_ns) + pending - clock_wrap_double(clock_raw(c, mono_ns)))),
+        .epoch = c->epoch,
     };
     /* What is still to be slewed in is still off, on top of the claim (a reference that
      * slews too, started first and slews as fast, so is never further ahead). */
@@ -292,22 +310,21 @@ static enum clock_policy clock_choose(const struct clock *c, int64_t delta_us)
     return CLOCK_POLICY_SLEW;
 }
 
-/* The uncorrected oscillator (see struct clock). */
-static double clock_raw(const struct clock *c, int64_t mono_ns)
+/* Moves the target by correction_us. The shown time must end where the reference's
+ * will: it keeps slewing what the reference still slews (follow_us, at most a step's
+ * worth), and whatever else separates the two shown times is stepped when it is more
+ * than the threshold (or the clock is not synchronised), else slewed with the rest. */
+static void clock_follow(struct clock *c, double correction_us, double follow_us, int64_t mono_ns,
+                         enum clock_policy *policy)
 {
-    return c->raw_start_us + (double)(mono_ns - c->raw_mono_ns) / 1000.0 * (1.0 + c->cfg.drift_ppm * 1e-6);
-}
-
-/* correction_us: the change of the clock's target; follow_us: the part of it that is
- * only ever slewed (the reference's own slew). A step moves the shown time by the rest
- * at once; what was already being slewed goes on being slewed. */
-static void clock_apply(struct clock *c, double correction_us, double follow_us,
-                        enum clock_policy policy, int64_t mono_ns)
-{
+    double limit = (double)c->cfg.step_threshold_us;
+    double follow = fmax(-limit, fmin(limit, follow_us));
     clock_rebase(c, mono_ns);
-    if (policy == CLOCK_POLICY_STEP) {
-        c->base_us = clock_wrap_double(c->base_us + correction_us - follow_us);
-        c->slew_left_us += follow_us;
+    double own = correction_us + c->slew_left_us - follow;
+    *policy = clock_choose(c, (int64_t)llround(own));
+    if (*policy == CLOCK_POLICY_STEP) {
+        c->base_us = clock_wrap_double(c->base_us + own);
+        c->slew_left_us = follow;
     } else {
         c->slew_left_us += correction_us;
     }
@@ -322,6 +339,29 @@ static void clock_note(struct clock *c, int64_t delta_us, double applied_us, enu
     c->last_applied_us = (int64_t)llround(applied_us);
 }
 
+/* A measurement's own fields make sense: hostile or broken peers get a range error. */
+static bool clock_measurement_sane(const struct clock_measurement *m)
+{
+    const struct clock_reference *r = &m->ref;
+    return m->bound_us >= 0 && m->bound_us <= CLOCK_HALF_DAY_US && m->spread_us >= 0 &&
+           m->spread_us <= CLOCK_HALF_DAY_US && m->age_us >= 0 && m->age_us <= CLOCK_DAY_US &&
+           llabs(r->slew_us) <= CLOCK_HALF_DAY_US && llabs(r->corrections_us) <= CLOCK_HALF_DAY_US &&
+           fabs(r->freq_ppm) <= 1e6 && r->bound_us <= CLOCK_HALF_DAY_US &&
+           r->growth_ppm >= 0 && r->growth_ppm <= 1e6;
+}
+
+void clock_reference_of(const struct clock_state *s, struct clock_reference *out)
+{
+    *out = (struct clock_reference){
+        .slew_us = s->slew_left_us,
+        .corrections_us = s->corrections_us,
+        .freq_ppm = s->freq_corr_ppm,
+        .epoch = s->epoch,
+        .bound_us = s->error_bound_us,
+        .growth_ppm = s->bound_growth_ppm,
+    };
+}
+
 enum clock_error clock_correct_at(struct clock *c, const struct clock_measurement *m,
                                   int64_t mono_ns, struct clock_correction *out)
 {
@@ -329,8 +369,7 @@ enum clock_error clock_correct_at(struct clock *c, const struct clock_measuremen
     int64_t delta_us = m->delta_us, bound_us = m->bound_us;
     pthread_mutex_lock(&c->lock);
     enum clock_error err = clock_check_adjust(c, delta_us);
-    if (err == CLOCK_OK && (bound_us < 0 || bound_us > CLOCK_HALF_DAY_US ||
-                            llabs(m->reference_slew_us) > CLOCK_HALF_DAY_US))
+    if (err == CLOCK_OK && !clock_measurement_sane(m))
         err = CLOCK_ERR_RANGE;
     if (err == CLOCK_OK) {
         double target = clock_value(c, mono_ns) + clock_slew_pending(c, mono_ns);
@@ -341,14 +380,18 @@ enum clock_error clock_correct_at(struct clock *c, const struct clock_measuremen
             /* A bound of zero would weigh without limit; a microsecond is the resolution. */
             .bound_us = bound_us > 0 ? (double)bound_us : 1.0,
             .spread_us = m->spread_us > 0 ? (double)m->spread_us : (bound_us > 0 ? (double)bound_us : 1.0),
+            .age_us = (double)m->age_us,
+            .ref_epoch = m->ref.epoch,
+            .ref_corrections_us = (double)m->ref.corrections_us,
+            .ref_freq_ppm = m->ref.freq_ppm,
+            .ref_bound_us = (double)m->ref.bound_us,
+            .ref_growth_ppm = m->ref.growth_ppm,
             .freq_applied = c->cfg.freq_correction,
+            .freq_limit_ppm = CLOCK_MAX_FREQ_CORR_PPM,
         };
         struct discipline_result d;
         discipline_add(&c->disc, &in, &d);
-        /* Step or slew is decided on what this clock must catch up by itself. */
-        double follow = (double)m->reference_slew_us;
-        res.policy = clock_choose(c, (int64_t)llround(d.correction_us - follow));
-        clock_apply(c, d.correction_us, follow, res.policy, mono_ns);
+        clock_follow(c, d.correction_us, (double)m->ref.slew_us, mono_ns, &res.policy);
         if (c->cfg.freq_correction && d.have_freq) {
             double max = CLOCK_MAX_FREQ_CORR_PPM;
             c->freq_corr = fmax(-max, fmin(max, d.freq_ppm)) * 1e-6;
@@ -383,8 +426,9 @@ enum clock_error clock_adjust_at(struct clock *c, int64_t delta_us, int64_t mono
         applied = clock_choose(c, delta_us);
         /* A command is relative to the time shown: what was still to slew is dropped. */
         clock_rebase(c, mono_ns);
-        c->slew_left_us = 0.0;
-        clock_apply(c, (double)delta_us, 0.0, applied, mono_ns);
+        if (applied == CLOCK_POLICY_STEP)
+            c->base_us = clock_wrap_double(c->base_us + (double)delta_us);
+        c->slew_left_us = applied == CLOCK_POLICY_STEP ? 0.0 : (double)delta_us;
         clock_note(c, delta_us, (double)delta_us, applied);
         c->last_adjust_ns = mono_ns;
         /* Whatever the clock claimed no longer holds after a move nobody measured. */

@@ -59,6 +59,7 @@ struct clock {
     double raw_start_us;
     int64_t raw_mono_ns;
     struct discipline disc;
+    uint64_t epoch;         /* this clock, not another one of an earlier process */
 };
 
 /* What a window or an RPC reply shows. */
@@ -75,7 +76,11 @@ struct clock_state {
     int64_t last_delta_us;
     int64_t last_applied_us;
     int64_t error_bound_us; /* claimed |offset| from the reference now; -1: no claim */
+    double bound_growth_ppm;/* how fast the claim grows */
     double freq_sd_ppm;     /* standard error of the frequency estimate */
+    int64_t corrections_us; /* target - oscillator (every correction and the rate
+                               correction, summed), into +/-12 h */
+    uint64_t epoch;
     int samples;            /* measurements in the discipline's line */
     int64_t last_adjust_ns; /* monotonic instant of the last adjustment, 0: none */
 };
@@ -115,19 +120,38 @@ int64_t clock_target_at(struct clock *c, int64_t mono_ns);
 void clock_snapshot_at(struct clock *c, int64_t mono_ns, struct clock_state *out);
 void clock_snapshot(struct clock *c, struct clock_state *out);
 
+/* What a reference says of itself with a measurement (all zero: nothing known). */
+struct clock_reference {
+    /* What it still slews in (part of its target, not of its shown time yet): this
+     * clock slews that part along, never steps it, so it moves with its reference
+     * rather than ahead of it. */
+    int64_t slew_us;
+    /* Its target minus its oscillator (all its corrections, its rate correction
+     * included), its rate correction, and which clock it is: a follower fits the
+     * reference's oscillator, whose rate never changes, and follows the reference's own
+     * corrections (to UTC) as announced moves, not as drift. epoch 0: says nothing. */
+    int64_t corrections_us;
+    double freq_ppm;
+    uint64_t epoch;
+    /* The bound it claims on itself, and its growth: it may move by that much when it
+     * next corrects itself, so this clock's claim against it includes it. <= 0: none. */
+    int64_t bound_us;
+    double growth_ppm;
+};
+
 /* A measurement of this clock against its reference. */
 struct clock_measurement {
     int64_t delta_us;       /* reference - this clock, both targets (clock_target_at);
                                |delta| <= 12 h */
     int64_t bound_us;       /* the true value lies within delta +/- bound; > 0 */
-    /* What the reference itself still slews in (part of its target, not of its shown
-     * time yet): this clock slews that part along, never steps it, so it moves with
-     * its reference rather than ahead of it. 0 when the reference is not slewing. */
-    int64_t reference_slew_us;
     /* How good the measurement was, for weighing it against others (cristian_round's
      * spread_us); 0: the bound says it. */
     int64_t spread_us;
+    int64_t age_us;         /* how long ago it was taken (>= 0) */
+    struct clock_reference ref;
 };
+/* The reference part of a measurement, from the reference's own state. */
+void clock_reference_of(const struct clock_state *s, struct clock_reference *out);
 
 /* Takes a measurement at mono_ns. The discipline (discipline.h) decides what to apply
  * and the frequency; the correction steps when it exceeds the threshold or the clock is

@@ -6,6 +6,7 @@
 
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static struct clocksvc_config clocksvc_cfg;
@@ -27,10 +28,33 @@ static bool clocksvc_allowed(struct svc_req *rq, char *who, size_t len)
     return true;
 }
 
+int clocksvc_measurement(const adjust_args *a, struct clock_measurement *m, char *why,
+                         size_t len)
+{
+    const clock_reading *r = &a->reference;
+    if (a->error_bound_us < 0 || a->error_bound_us > CLOCK_HALF_DAY_US)
+        snprintf(why, len, "error bound %lld us is outside 0..12 h", (long long)a->error_bound_us);
+    else if (a->spread_us < 0 || a->spread_us > CLOCK_HALF_DAY_US)
+        snprintf(why, len, "spread %lld us is outside 0..12 h", (long long)a->spread_us);
+    else if (a->age_us < 0 || a->age_us > CLOCK_DAY_US)
+        snprintf(why, len, "age %lld us is outside 0..24 h", (long long)a->age_us);
+    else if (!clockrpc_reading_sane(r))
+        snprintf(why, len, "the coordinator's own reading (slew, bound, growth, corrections) is "
+                 "out of range");
+    else {
+        *m = (struct clock_measurement){.delta_us = a->delta_us, .bound_us = a->error_bound_us,
+                                        .spread_us = a->spread_us, .age_us = a->age_us};
+        clockrpc_reference(r, &m->ref);
+        return 0;
+    }
+    return -1;
+}
+
 static void clocksvc_adjust(struct svc_req *rq, const adjust_args *a, adjust_reply *rep,
                             char *msg, size_t msglen)
 {
-    char who[64];
+    char who[64], why[160];
+    struct clock_measurement m;
     rep->policy = TIME_POLICY_NONE;
     if (!clocksvc_allowed(rq, who, sizeof who)) {
         rep->status = TIME_ERR_DENIED;
@@ -38,15 +62,12 @@ static void clocksvc_adjust(struct svc_req *rq, const adjust_args *a, adjust_rep
     } else if (clocksvc_cfg.adjust_refusal) {
         rep->status = TIME_ERR_DENIED;
         snprintf(msg, msglen, "ADJUST refused: %s", clocksvc_cfg.adjust_refusal);
-    } else if (a->error_bound_us < 0 || a->error_bound_us > CLOCK_HALF_DAY_US) {
+    } else if (clocksvc_measurement(a, &m, why, sizeof why) < 0) {
         rep->status = TIME_ERR_BADARG;
-        snprintf(msg, msglen, "ADJUST refused: error bound %lld us is outside 0..12 h",
-                 (long long)a->error_bound_us);
+        snprintf(msg, msglen, "ADJUST refused: %s", why);
     } else {
         /* A bound makes it a measurement for the discipline; none, a command. */
         struct clock_correction corr = {.policy = CLOCK_POLICY_NONE, .applied_us = a->delta_us};
-        struct clock_measurement m = {a->delta_us, a->error_bound_us, a->reference_slew_us,
-                                      a->spread_us};
         enum clock_error e = a->error_bound_us > 0
                                  ? clock_correct(clocksvc_cfg.clock, &m, &corr)
                                  : clock_adjust(clocksvc_cfg.clock, a->delta_us, &corr.policy);

@@ -5,6 +5,7 @@
 
 #include "allow.h"
 #include "clock.h"
+#include "time_rpc.h"
 
 #include <rpc/rpc.h>
 #include <stdbool.h>
@@ -18,6 +19,10 @@ struct clocksvc_config {
     const char *adjust_refusal;
 };
 
+/* What an ADJUST's arguments measure, checked: 0, or -1 with why (a field out of range,
+ * a slew larger than the correction it is part of). */
+int clocksvc_measurement(const adjust_args *a, struct clock_measurement *m, char *why,
+                         size_t len);
 /* Registers CLOCK at prog (CLOCK_PROG + instance). Returns 0 or -1 (err filled). */
 int clocksvc_start(const struct clocksvc_config *cfg, rpcprog_t prog, char *err, size_t errlen);
 /* Monotonic instant of the last GETHOUR or ADJUST from an allowed peer (0: none yet):

@@ -60,9 +60,24 @@ static double cristian_allowance(int64_t dt_ns)
     return (double)llabs(dt_ns) / 1000.0 * CRISTIAN_MAX_RATE_PPM * 1e-6;
 }
 
+/* The local clock's readings around a probe agree with the monotonic clock (within its
+ * largest rate error): a clock set by hand or stepped between them makes the probe's
+ * interval meaningless. */
+static bool cristian_local_consistent(const struct cristian_probe *p)
+{
+    int64_t mono_us = (p->recv_ns - p->send_ns) / 1000;
+    int64_t local_us = clock_wrap_delta(p->local_recv_us - p->local_send_us);
+    return local_us >= 0 && llabs(local_us - mono_us) <= mono_us / 100 + 2;
+}
+
 int cristian_combine(const struct cristian_probe *probes, size_t n, struct cristian_round *out)
 {
-    int best = cristian_pick(probes, n);
+    int best = -1;
+    for (size_t i = 0; i < n && i < (size_t)INT_MAX; i++)
+        if (cristian_usable(&probes[i]) && cristian_local_consistent(&probes[i]) &&
+            (best < 0 || probes[i].recv_ns - probes[i].send_ns <
+                             probes[best].recv_ns - probes[best].send_ns))
+            best = (int)i;
     if (best < 0)
         return -1;
     const struct cristian_probe *b = &probes[best];
@@ -73,7 +88,7 @@ int cristian_combine(const struct cristian_probe *probes, size_t n, struct crist
     int used = 0;
     for (size_t i = 0; i < n; i++) {
         const struct cristian_probe *p = &probes[i];
-        if (!cristian_usable(p))
+        if (!cristian_usable(p) || !cristian_local_consistent(p))
             continue;
         double low = (double)clock_wrap_delta(p->remote_us - p->local_recv_us - base);
         double high = (double)clock_wrap_delta(p->remote_us - p->local_send_us - base);
@@ -88,10 +103,11 @@ int cristian_combine(const struct cristian_probe *probes, size_t n, struct crist
     }
     double est, bound, spread;
     if (lo_w > hi_w) {
-        /* Inconsistent: a clock jumped during the round. The best probe alone. */
-        double low = 0, high = (double)clock_wrap_delta(b->local_recv_us - b->local_send_us);
-        est = (low + high) / 2;
-        bound = spread = (high - low) / 2;
+        /* Inconsistent: the remote clock jumped during the round. The best probe alone,
+         * with its own allowance (its local readings agree, checked above). */
+        double high = (double)clock_wrap_delta(b->local_recv_us - b->local_send_us);
+        est = high / 2;
+        bound = spread = high / 2 + cristian_allowance(b->recv_ns - b->send_ns);
         used = 1;
     } else {
         est = lo <= hi ? (lo + hi) / 2 : (lo_w + hi_w) / 2;

@@ -13,13 +13,23 @@
  * applied is the line's offset, not the last measurement, and the rate correction is
  * the line's slope.
  *
- * A measurement that contradicts the line by more than its own bound plus the line's
- * uncertainty means the reference moved (it was stepped or restarted): the history
- * is dropped and the clock follows the new measurement.
+ * The reference corrects itself too (the coordinator follows UTC): it says with each
+ * measurement how far its target is from its own oscillator and at what rate it runs,
+ * and the samples are kept as *reference oscillator - raw clock*: two oscillators,
+ * whose rates never change, so the line is straight whatever either side corrects,
+ * and the clock runs at the line's slope plus the reference's rate correction. The
+ * reference's own corrections are followed as announced moves, not taken for drift.
  *
- * The clock also claims a bound on its offset: the last measurement's bound plus how
- * far the applied correction was from it, growing with time by what the frequency
- * may still be wrong. Pure arithmetic on a struct; the clock module holds the lock. */
+ * A measurement further from zero (net of the reference's own moves) than the clock's
+ * claim and the measurement's bound together means the reference moved unannounced
+ * (it was set by hand, or restarted: its epoch changed): the history is dropped and
+ * the clock follows the new measurement.
+ *
+ * The clock also claims a bound on its offset from the reference: the last
+ * measurement's bound plus how far the applied correction was from it plus what the
+ * reference claims on itself (it may move by that much when it next corrects itself),
+ * growing with time by what the frequency may still be wrong. Pure arithmetic on a
+ * struct; the clock module holds the lock. */
 #ifndef BT_DISCIPLINE_H
 #define BT_DISCIPLINE_H
 
@@ -38,7 +48,7 @@
 
 struct discipline_sample {
     int64_t mono_ns;
-    double y_us;        /* reference - raw clock, microseconds (unwrapped) */
+    double y_us;        /* reference's oscillator - raw clock (unwrapped) */
     double bound_us;    /* the measurement's +/- bound */
     double spread_us;   /* its quality figure (what weighs it) */
     double rate_us;     /* what this clock's rate uncertainty then could add to it */
@@ -48,13 +58,16 @@ struct discipline {
     struct discipline_sample s[DISCIPLINE_MAX_SAMPLES];
     size_t n;                /* oldest first */
     bool have_freq;
-    double freq_ppm;         /* reference rate - raw rate, from the line */
+    double freq_ppm;         /* reference's oscillator rate - raw rate: the line's slope */
     double freq_sd_ppm;      /* its standard error */
     bool have_claim;
     int64_t claim_mono_ns;
     double claim_us;         /* claimed |offset| at claim_mono_ns */
     double claim_growth_ppm; /* how fast the claim grows */
     uint64_t resets;         /* histories dropped because the reference moved */
+    uint64_t ref_epoch;      /* the reference of the samples, and what it said last */
+    double ref_corrections_us, ref_freq_ppm;
+    int64_t ref_mono_ns;
 };
 
 struct discipline_input {
@@ -63,13 +76,24 @@ struct discipline_input {
     double delta_us;      /* reference - this clock (targets): the measurement */
     double bound_us;      /* its honest bound, > 0 */
     double spread_us;     /* how good it was, for its weight (> 0) */
-    bool freq_applied;    /* the clock runs at freq_ppm (frequency correction on) */
+    double age_us;        /* how long ago it was taken */
+    /* What the reference says of itself (clock_reference): epoch 0 means it says
+     * nothing, and its moves cannot be told from its drift. */
+    uint64_t ref_epoch;
+    double ref_corrections_us;
+    double ref_freq_ppm;
+    double ref_bound_us;  /* <= 0: none */
+    double ref_growth_ppm;
+    bool freq_applied;    /* the clock runs at the frequency found (correction on) */
+    double freq_limit_ppm;/* ... but at most this much of it */
 };
 
 struct discipline_result {
     double correction_us; /* add this to the clock's target now */
+    double reference_moved_us; /* of which the reference's own announced moves */
     bool have_freq;
-    double freq_ppm;      /* the rate correction to run at, when have_freq */
+    double freq_ppm;      /* the rate correction to run at, when have_freq: the line's
+                             slope plus the reference's own rate correction */
     double freq_sd_ppm;
     bool reset;           /* this measurement dropped the history */
     size_t samples;       /* in the line */

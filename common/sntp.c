@@ -593,6 +593,6 @@ enum clock_error sntp_correct(struct clock *c, const struct sntp_result *r, int6
 {
     int64_t mine = clock_target_at(c, r->recv_ns);
     *delta_us = clock_wrap_delta(clock_wrap_time(r->utc_us) - mine);
-    struct clock_measurement m = {*delta_us, r->rtt_us / 2 > 0 ? r->rtt_us / 2 : 1, 0, 0};
+    struct clock_measurement m = {.delta_us = *delta_us, .bound_us = r->rtt_us / 2 > 0 ? r->rtt_us / 2 : 1};
     return clock_correct_at(c, &m, r->recv_ns, out);
 }

@@ -60,6 +60,13 @@ int sntp_parse_server(const char *spec, struct sntp_server *out, char *err, size
  * kiss-of-death, unsynchronised server, name not found). */
 int sntp_query(const struct sntp_server *server, int probes, int timeout_ms,
                struct sntp_result *out, char *err, size_t errlen);
+/* A clock that starts following UTC takes this many extra measurements this far apart
+ * first, so that it knows its frequency (three samples over a second) before anyone
+ * follows it: a restarted time server does not drift from its nodes by its whole
+ * simulated drift for a round. */
+#define SNTP_STARTUP_BURST 3
+#define SNTP_BURST_INTERVAL_MS 500
+
 /* Corrects clock c with a result (the time server following UTC): the measurement is
  * UTC's time of day minus the clock's target at recv_ns, bounded by half the round trip (the
  * reply's transmit time was read within it). Sets *delta_us; returns clock_correct_at's

@@ -74,11 +74,17 @@ int clockdb_known_nodes(struct clockdb *db, struct nodes *nodes)
         return -1;
     int n = 0;
     for (int i = 0; i < PQntuples(res); i++) {
-        unsigned long prog = strtoul(PQgetvalue(res, i, 3), NULL, 10);
-        unsigned long vers = strtoul(PQgetvalue(res, i, 4), NULL, 10);
-        if (nodes_restore(nodes, PQgetvalue(res, i, 0), PQgetvalue(res, i, 2),
-                          PQgetvalue(res, i, 1), prog, vers) >= 0)
+        char *end1, *end2;
+        unsigned long prog = strtoul(PQgetvalue(res, i, 3), &end1, 10);
+        unsigned long vers = strtoul(PQgetvalue(res, i, 4), &end2, 10);
+        const char *name = PQgetvalue(res, i, 0);
+        if (*end1 || *end2)
+            log_warn("clock db", "node %s: program or version is not a number; not probed", name);
+        else if (nodes_restore(nodes, name, PQgetvalue(res, i, 2), PQgetvalue(res, i, 1), prog,
+                               vers) >= 0)
             n++;
+        else
+            log_warn("clock db", "node %s not probed: the node table is full (%d)", name, NODES_MAX);
     }
     PQclear(res);
     return n;

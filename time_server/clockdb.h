@@ -22,8 +22,7 @@ struct clockdb_sync {
     int probes;
     /* From the node's ADJUST reply: */
     int64_t applied_us, freq_ppb, node_bound_us;
-    int64_t reference_slew_us;   /* part of delta_us the coordinator itself still slews */
-    int64_t spread_us;           /* the round's quality (cristian_round) */
+
 };
 
 struct clockdb_round {

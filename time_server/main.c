@@ -166,7 +166,7 @@ int main(int argc, char **argv)
         .rpc_timeout_ms = o.proc.rpc_timeout_ms < o.tm_ms / 4 ? o.proc.rpc_timeout_ms : o.tm_ms / 4,
         .nutc = o.nutc, .utc_timeout_ms = o.utc_timeout_ms, .first_round = first_round};
     memcpy(rc_cfg.utc, o.utc, sizeof o.utc);
-    probe_plan_default(&rc_cfg.plan, o.probes, (int64_t)o.tm_ms * 1000000 / 8);
+    probe_plan_default(&rc_cfg.plan, o.probes, (int64_t)o.tm_ms * 1000000 / 8, rc_cfg.rpc_timeout_ms);
     rc_cfg.plan.max_probes = o.max_probes;
     int err_no = rounds_start(&rounds, &rc_cfg);
     if (err_no != 0) {

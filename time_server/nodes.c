@@ -69,12 +69,17 @@ size_t nodes_copy(struct nodes *t, struct node_info *out, size_t max)
 
 void nodes_set_result(struct nodes *t, const char *name, enum node_state state,
                       const char *reason, int64_t delta_us, int64_t rtt_us,
-                      enum clock_policy policy)
+                      enum clock_policy policy, bool reachable)
 {
     pthread_mutex_lock(&t->lock);
     int i = nodes_find(t, name);
     if (i >= 0) {
         struct node_info *n = &t->node[i];
+        if (reachable) {
+            n->unreachable_rounds = 0;
+        } else if (n->unreachable_rounds++ == 0) {
+            n->unreachable_since_ns = clock_mono_ns();
+        }
         n->state = state;
         snprintf(n->reason, sizeof n->reason, "%s", reason);
         n->last_delta_us = delta_us;
@@ -82,4 +87,22 @@ void nodes_set_result(struct nodes *t, const char *name, enum node_state state,
         n->last_policy = policy;
     }
     pthread_mutex_unlock(&t->lock);
+}
+
+int nodes_expire_one(struct nodes *t, int rounds, int64_t min_ns, int64_t now_ns, char *name,
+                     size_t len)
+{
+    int removed = 0;
+    pthread_mutex_lock(&t->lock);
+    for (size_t i = 0; i < t->count && !removed; i++) {
+        const struct node_info *n = &t->node[i];
+        if (n->unreachable_rounds < rounds || now_ns - n->unreachable_since_ns < min_ns)
+            continue;
+        snprintf(name, len, "%s", n->name);
+        memmove(&t->node[i], &t->node[i + 1], (t->count - i - 1) * sizeof t->node[0]);
+        t->count--;
+        removed = 1;
+    }
+    pthread_mutex_unlock(&t->lock);
+    return removed;
 }

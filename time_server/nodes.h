@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define NODES_MAX 64
@@ -26,6 +27,8 @@ struct node_info {
     char reason[200];
     int64_t last_delta_us, last_rtt_us;
     enum clock_policy last_policy;
+    int unreachable_rounds;        /* in a row; reset by any answer */
+    int64_t unreachable_since_ns;  /* monotonic, of the first of them */
 };
 
 struct nodes {
@@ -44,8 +47,14 @@ int nodes_restore(struct nodes *t, const char *name, const char *host, const cha
                   unsigned long prog, unsigned long vers);
 /* Copies the table; returns the number of nodes. */
 size_t nodes_copy(struct nodes *t, struct node_info *out, size_t max);
+/* reachable: false when the node did not answer at all (not: refused, stopped). */
 void nodes_set_result(struct nodes *t, const char *name, enum node_state state,
                       const char *reason, int64_t delta_us, int64_t rtt_us,
-                      enum clock_policy policy);
+                      enum clock_policy policy, bool reachable);
+/* A node that has not answered for at least `rounds` rounds in a row and `min_ns` is
+ * gone (a node that comes back joins again): removed from the table, its name copied
+ * to name (len bytes). Returns 1 if one was removed (call again for the next), else 0. */
+int nodes_expire_one(struct nodes *t, int rounds, int64_t min_ns, int64_t now_ns, char *name,
+                     size_t len);
 
 #endif

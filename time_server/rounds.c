@@ -56,7 +56,9 @@ static void rounds_drop_client(struct rounds_peer *p)
 {
     if (p->clnt)
         clnt_destroy(p->clnt);
-    p->clnt = NULL;
+    if (p->udp)
+        clnt_destroy(p->udp);
+    p->clnt = p->udp = NULL;
 }
 
 static void rounds_skip(struct clockdb_sync *s, const char *fmt, const char *why)
@@ -65,12 +67,13 @@ static void rounds_skip(struct clockdb_sync *s, const char *fmt, const char *why
     snprintf(s->reason, sizeof s->reason, fmt, why);
 }
 
-static void rounds_adjust(struct rounds_peer *peer, int64_t round, struct clockdb_sync *s)
+static void rounds_adjust(struct rounds_peer *peer, int64_t round, struct clockdb_sync *s,
+                          struct clock_measurement *m, int64_t measured_ns)
 {
-    adjust_args a = {.delta_us = s->delta_us, .round_id = (u_quad_t)round,
-                     .error_bound_us = s->error_bound_us > 0 ? s->error_bound_us : 1,
-                     .reference_slew_us = s->reference_slew_us,
-                     .spread_us = s->spread_us};
+    /* The node learns how old the measurement is, and allows for its drift since. */
+    m->age_us = (clock_mono_ns() - measured_ns) / 1000;
+    adjust_args a;
+    clockrpc_adjust_args(m, (uint64_t)round, &a);
     adjust_reply rep;
     memset(&rep, 0, sizeof rep);
     enum clnt_stat st = clock_adjust_1(&a, &rep, peer->clnt);
@@ -98,14 +101,19 @@ static void rounds_sync_node(struct rounds *r, int64_t round, const struct node_
     s->node = n;
     struct rounds_peer *peer = rounds_peer(r, n);
     char err[200];
-    if (peer->joins != n->joins || rpcclient_closed_by_peer(peer->clnt))
+    if (peer->joins != n->joins || rpcclient_closed_by_peer(peer->clnt) ||
+        rpcclient_closed_by_peer(peer->udp))
         rounds_drop_client(peer);
     peer->joins = n->joins;
-    if (!peer->clnt)
+    if (!peer->udp)
+        peer->udp = rpcclient_create(n->host, n->prog, n->vers, "udp", r->cfg.rpc_timeout_ms,
+                                     err, sizeof err);
+    if (peer->udp && !peer->clnt)
         peer->clnt = rpcclient_create(n->host, n->prog, n->vers, "tcp", r->cfg.rpc_timeout_ms,
                                       err, sizeof err);
-    if (!peer->clnt) {
+    if (!peer->clnt || !peer->udp) {
         rounds_skip(s, "unreachable: %s", err);
+        rounds_drop_client(peer);
         return;
     }
     /* A frozen reference would step every node to it, and measures nothing. */
@@ -116,7 +124,7 @@ static void rounds_sync_node(struct rounds *r, int64_t round, const struct node_
         return;
     }
     struct clockrpc_probe p;
-    if (clockrpc_probe(peer->clnt, CLOCKRPC_CLOCK, &r->cfg.plan, r->cfg.clock, &p, err,
+    if (clockrpc_probe(peer->udp, CLOCKRPC_CLOCK, &r->cfg.plan, r->cfg.clock, &p, err,
                        sizeof err) < 0) {
         rounds_skip(s, "unreachable: %s", err);
         rounds_drop_client(peer);
@@ -130,14 +138,12 @@ static void rounds_sync_node(struct rounds *r, int64_t round, const struct node_
     s->estimate_us = p.est.remote_at_recv_us;
     s->error_bound_us = p.est.error_bound_us;
     s->delta_us = p.m.delta_us;
-    s->reference_slew_us = p.m.reference_slew_us;
-    s->spread_us = p.m.spread_us;
     s->reference_us = clock_wrap_time(s->estimate_us + s->delta_us);
     if (!p.reading.running) {
         rounds_skip(s, "%s", "clock being set by hand");
         return;
     }
-    rounds_adjust(peer, round, s);
+    rounds_adjust(peer, round, s, &p.m, p.est.recv_ns);
 }
 
 static void rounds_report(struct rounds *r, const struct clockdb_sync *s)
@@ -145,7 +151,7 @@ static void rounds_report(struct rounds *r, const struct clockdb_sync *s)
     const struct node_info *n = s->node;
     if (s->applied) {
         nodes_set_result(r->cfg.nodes, n->name, NODE_SYNCHRONISED, "synchronised", s->delta_us,
-                         s->rtt_us, s->policy);
+                         s->rtt_us, s->policy, true);
         log_info("round", "round %" PRId64 ": %s delta %+" PRId64 " us +/-%" PRId64
                  " us (%d probes, rtt %" PRId64 "-%" PRId64 " us), %s of %+" PRId64
                  " us, frequency %+.3f ppm", r->rec.id, n->name, s->delta_us, s->error_bound_us,
@@ -153,8 +159,30 @@ static void rounds_report(struct rounds *r, const struct clockdb_sync *s)
                  s->applied_us, (double)s->freq_ppb / 1000.0);
     } else {
         nodes_set_result(r->cfg.nodes, n->name, NODE_SKIPPED, s->reason, 0, s->rtt_us,
-                         CLOCK_POLICY_NONE);
+                         CLOCK_POLICY_NONE, s->have_reading);
         log_warn("round", "round %" PRId64 ": %s skipped: %s", r->rec.id, n->name, s->reason);
+    }
+}
+
+/* A node gone for good costs every round a timeout and would never leave the table:
+ * forgotten after ROUNDS_FORGET_ROUNDS rounds and ROUNDS_FORGET_S seconds without an
+ * answer. One that comes back joins again (its joiner notices the silence). */
+#define ROUNDS_FORGET_ROUNDS 30
+#define ROUNDS_FORGET_S 300
+
+static void rounds_forget(struct rounds *r)
+{
+    char name[NODES_NAME_LEN];
+    while (nodes_expire_one(r->cfg.nodes, ROUNDS_FORGET_ROUNDS, (int64_t)ROUNDS_FORGET_S * 1000000000,
+                            clock_mono_ns(), name, sizeof name)) {
+        log_warn("round", "forgetting node %s: no answer for %d rounds and %d s (it joins again "
+                 "when it comes back)", name, ROUNDS_FORGET_ROUNDS, ROUNDS_FORGET_S);
+        for (size_t i = 0; i < r->npeers; i++)
+            if (strcmp(r->peer[i].name, name) == 0) {
+                rounds_drop_client(&r->peer[i]);
+                r->peer[i] = r->peer[--r->npeers];
+                break;
+            }
     }
 }
 
@@ -179,9 +207,27 @@ void rounds_status(struct rounds *r, struct rounds_status *out)
     pthread_mutex_unlock(&r->status_lock);
 }
 
+/* One of the start-up burst's UTC measurements (sntp.h): no round, no DB row. */
+static void rounds_burst(struct rounds *r)
+{
+    struct sntp_result res;
+    char why[512];
+    int64_t delta;
+    struct clock_correction corr;
+    if (sntp_query_any(r->cfg.utc, r->cfg.nutc, 4, r->cfg.utc_timeout_ms, &res, why, sizeof why) == 0 &&
+        sntp_correct(r->cfg.clock, &res, &delta, &corr) == CLOCK_OK)
+        log_debug("utc", "start-up: %s offset %+" PRId64 " us, %s of %+" PRId64 " us", res.server,
+                  delta, clock_policy_name(corr.policy), corr.applied_us);
+}
+
 static int rounds_job(void *arg)
 {
     struct rounds *r = arg;
+    if (r->burst_left > 0) {
+        r->burst_left--;
+        rounds_burst(r);
+        return SNTP_BURST_INTERVAL_MS;
+    }
     int64_t t0 = clock_mono_ns();
     struct clockdb_round *rec = &r->rec;
     memset(rec, 0, sizeof *rec);
@@ -196,6 +242,7 @@ static int rounds_job(void *arg)
         rounds_report(r, &rec->sync[i]);
     }
     rounds_publish(r, rec);
+    rounds_forget(r);
     clockdb_record(r->cfg.db, rec);
     int elapsed_ms = (int)((clock_mono_ns() - t0) / 1000000);
     return r->cfg.tm_ms > elapsed_ms ? r->cfg.tm_ms - elapsed_ms : 0;
@@ -206,6 +253,7 @@ int rounds_start(struct rounds *r, const struct rounds_config *cfg)
     memset(r, 0, sizeof *r);
     r->cfg = *cfg;
     r->next_id = cfg->first_round;
+    r->burst_left = cfg->nutc > 0 ? SNTP_STARTUP_BURST : 0;
     pthread_mutex_init(&r->status_lock, NULL);
     r->status.tm_ms = cfg->tm_ms;
     return worker_start(&r->worker, rounds_job, r, 0);

@@ -33,7 +33,8 @@ struct rounds_config {
 struct rounds_peer {
     char name[NODES_NAME_LEN];
     uint64_t joins;
-    CLIENT *clnt;
+    CLIENT *clnt;   /* TCP: ADJUST, which must not be lost nor sent twice */
+    CLIENT *udp;    /* UDP: the GETHOUR probes, a lost one costs only its short wait */
 };
 
 /* What a window shows of the rounds: read with rounds_status(). */
@@ -52,6 +53,7 @@ struct rounds {
     struct rounds_config cfg;
     struct worker worker;
     int64_t next_id;
+    int burst_left;             /* start-up UTC measurements still to take */
     size_t npeers;
     struct rounds_peer peer[NODES_MAX];
     struct clockdb_round rec;   /* reused every round: it is large */

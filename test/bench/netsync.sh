@@ -125,10 +125,11 @@ netbed_stop time >/dev/null
 spawn_on time time "$(cmd_on time time_server)"
 first_round_done() { [[ $(dbq clock "SELECT count(*) FROM node_sync WHERE round_id = $((last + 1))") -ge 2 ]]; }
 wait_until "the restarted time server's first round" 60 first_round_done
+# Over the whole TM after that round, when the new clock's own drift would show.
 out=$("$TOOLS/clocktruth" --ref "time=$(netbed_ns time):$TIME_PROG" --clock "app1=$(netbed_ns app1):$CLOCK1" \
-    --clock "app2=$(netbed_ns app2):$CLOCK2" --count 5 --interval-ms 100)
+    --clock "app2=$(netbed_ns app2):$CLOCK2" --count $((TM * 10 + 5)) --interval-ms 100)
 worst=$(sed -n 's/.*max_abs_us=\([0-9]*\).*/\1/p' <<<"$out" | sort -n | tail -1)
-verdict "time server restart: every node within $worst us after one round (<= 1000 us)" "$((worst <= 1000))"
+verdict "time server restart: every node within $worst us over the TM after its first round (<= 1000 us)" "$((worst <= 1000))"
 
 echo "Synchronisation on separate hosts (test/netbed), TM = 2 s, ${SAMPLE_S} s of samples per link;"
 echo "true offset = node - time server against the shared kernel clock; chrony: a chronyd -x client"

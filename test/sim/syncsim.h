@@ -29,7 +29,12 @@ struct syncsim_scenario {
     struct syncsim_link down, up;   /* coordinator -> node, node -> coordinator */
     struct syncsim_link utc;        /* coordinator <-> UTC source, each way */
     double node_drift_ppm, ref_drift_ppm;
-    bool freq_correction;
+    bool freq_correction;           /* of both clocks ... */
+    bool ref_no_freq_correction;    /* ... but the coordinator's (--no-freq-correction) */
+    int ref_restart_round;          /* the coordinator restarts then (new clock, drift
+                                       ref_restart_drift_ppm); 0: never */
+    double ref_restart_drift_ppm;
+    int join_gap_ms;                /* the first round this long after the JOIN (default TM) */
     int min_probes, max_probes;     /* 0: the time server's defaults */
     int utc_step_round;             /* from this round on UTC is utc_step_us later; 0: never */
     int64_t utc_step_us;
@@ -40,6 +45,9 @@ struct syncsim_stats {
     size_t samples;                 /* truth samples after the warm-up */
     double p50_us, p99_us, max_us;  /* |node - coordinator| */
     double mean_us;                 /* signed mean (an asymmetric link shows here) */
+    /* The claimed bound is checked in every sample from the JOIN on (not only after the
+     * warm-up), but for the rounds skipped: */
+    size_t bound_samples;
     size_t bound_violations;        /* samples outside the bound the node claimed then */
     size_t unclaimed;               /* samples with no claim (not synchronised) */
     double min_margin_us;           /* smallest claimed bound - |offset| */
@@ -50,9 +58,9 @@ struct syncsim_stats {
     int resets;                     /* histories the node dropped (reference moved) */
 };
 
-/* Runs a scenario; samples count from round `warmup` on (excluding rounds listed in
- * skip_from..skip_to, e.g. the rounds right after a UTC step, when the node cannot
- * know yet). Returns 0, -1 on a bad scenario. */
+/* Runs a scenario; accuracy counts from round `warmup` on, the bound from the JOIN on;
+ * both leave out rounds skip_from..skip_to (e.g. the round of a UTC step, when the node
+ * cannot know yet). Returns 0, -1 on a bad scenario. */
 int syncsim_run(const struct syncsim_scenario *sc, int warmup, int skip_from, int skip_to,
                 struct syncsim_stats *out);
 void syncsim_print(const struct syncsim_scenario *sc, const struct syncsim_stats *st);

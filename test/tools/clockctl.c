@@ -95,7 +95,7 @@ static int64_t at(const struct clockrpc_probe *p, int64_t mono_ns)
 /* Exactly --probes probes, whatever the link: a measuring instrument, not a policy. */
 static void plan_of(const struct args *a, struct probe_plan *plan)
 {
-    probe_plan_default(plan, (int)a->probes, 0);
+    probe_plan_default(plan, (int)a->probes, 0, 1000);
     plan->max_probes = (int)a->probes;
 }
 

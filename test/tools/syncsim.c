@@ -3,7 +3,10 @@
  * scenarios that must hold are in test/unit/test_sync_sim.c.
  *   syncsim [--delay MS] [--jitter MS] [--asym-up MS] [--spike-prob P --spike MS]
  *           [--loss P] [--drift PPM] [--tm MS] [--rounds N] [--seed N] [--no-freq]
- *           [--min-probes K] [--max-probes K] [--utc-step-us US --utc-step-round N] */
+ *           [--min-probes K] [--max-probes K] [--utc-step-us US --utc-step-round N]
+ *           [--utc-delay MS --utc-jitter MS] [--ref-no-freq] [--ref-drift PPM]
+ *           [--ref-restart-round N --ref-restart-drift PPM] [--join-gap-ms MS]
+ *           [--warmup N] [--seeds N] */
 #include "syncsim.h"
 
 #include <getopt.h>
@@ -25,6 +28,9 @@ int main(int argc, char **argv)
         {"seed", 1, NULL, 'S'}, {"no-freq", 0, NULL, 'n'}, {"min-probes", 1, NULL, 'k'},
         {"max-probes", 1, NULL, 'K'}, {"utc-step-us", 1, NULL, 'u'},
         {"utc-step-round", 1, NULL, 'U'}, {"warmup", 1, NULL, 'w'}, {"seeds", 1, NULL, 'N'},
+        {"utc-delay", 1, NULL, 'x'}, {"utc-jitter", 1, NULL, 'y'}, {"ref-no-freq", 0, NULL, 'f'},
+        {"ref-drift", 1, NULL, 'R'}, {"ref-restart-round", 1, NULL, 'q'},
+        {"ref-restart-drift", 1, NULL, 'Q'}, {"join-gap-ms", 1, NULL, 'g'},
         {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -47,6 +53,13 @@ int main(int argc, char **argv)
         case 'U': sc.utc_step_round = (int)v; break;
         case 'w': warmup = (int)v; break;
         case 'N': seeds = (int)v; break;
+        case 'x': sc.utc.delay_ms = v; break;
+        case 'y': sc.utc.jitter_ms = v; break;
+        case 'f': sc.ref_no_freq_correction = true; break;
+        case 'R': sc.ref_drift_ppm = v; break;
+        case 'q': sc.ref_restart_round = (int)v; break;
+        case 'Q': sc.ref_restart_drift_ppm = v; break;
+        case 'g': sc.join_gap_ms = (int)v; break;
         default: fprintf(stderr, "usage: see test/tools/syncsim.c\n"); return 2;
         }
     }

@@ -250,14 +250,16 @@ static void test_set_keeps_frequency_correction(void **state)
     (void)state;
     struct clock c;
     make_clock(&c, 100, true, hms(9, 0, 0));
-    /* Two exact measurements 10 s apart: the clock runs 1000 us fast by then. */
-    struct clock_measurement m0 = {0, 5, 0, 0}, m1 = {-1000, 5, 0, 0};
-    assert_int_equal(clock_correct_at(&c, &m0, T0, NULL), CLOCK_OK);
-    assert_int_equal(clock_correct_at(&c, &m1, T0 + 10 * NS_PER_S, NULL), CLOCK_OK);
+    /* Three exact measurements 10 s apart (a frequency needs three): the clock runs
+     * 1000 us fast in 10 s. */
+    for (int k = 0; k < 3; k++) {
+        struct clock_measurement m = {.delta_us = k == 0 ? 0 : -1000, .bound_us = 5};
+        assert_int_equal(clock_correct_at(&c, &m, T0 + k * 10 * NS_PER_S, NULL), CLOCK_OK);
+    }
     struct clock_state before, after;
-    clock_snapshot_at(&c, T0 + 10 * NS_PER_S, &before);
-    assert_true(clock_set_at(&c, hms(12, 0, 0), T0 + 11 * NS_PER_S) == CLOCK_OK);
-    clock_snapshot_at(&c, T0 + 11 * NS_PER_S, &after);
+    clock_snapshot_at(&c, T0 + 20 * NS_PER_S, &before);
+    assert_true(clock_set_at(&c, hms(12, 0, 0), T0 + 21 * NS_PER_S) == CLOCK_OK);
+    clock_snapshot_at(&c, T0 + 21 * NS_PER_S, &after);
     /* The hardware drift did not change because a person moved the hands. */
     assert_true(after.freq_corr_ppm == before.freq_corr_ppm);
     assert_true(fabs(after.freq_corr_ppm + 100) < 0.5);

@@ -22,7 +22,7 @@ static int64_t offset_at(struct clock *c, int64_t mono_ns)
 static enum clock_error measure(struct clock *c, int64_t now, int64_t noise_us, int64_t bound_us,
                                 struct clock_correction *out)
 {
-    struct clock_measurement m = {offset_at(c, now) + noise_us, bound_us, 0, 0};
+    struct clock_measurement m = {.delta_us = offset_at(c, now) + noise_us, .bound_us = bound_us};
     return clock_correct_at(c, &m, now, out);
 }
 
@@ -120,7 +120,7 @@ static void test_reference_move_resets_and_is_followed(void **state)
     make_clock(&c, 50, true, hms(9, 59, 57));
     run_rounds(&c, 8);
     struct clock_correction corr;
-    struct clock_measurement m = {offset_at(&c, T0 + 90 * NS_PER_S) + 5000, 10, 0, 0};
+    struct clock_measurement m = {.delta_us = offset_at(&c, T0 + 90 * NS_PER_S) + 5000, .bound_us = 10};
     assert_int_equal(clock_correct_at(&c, &m, T0 + 90 * NS_PER_S, &corr), CLOCK_OK);
     assert_true(corr.reset);
     assert_int_equal(corr.samples, 1);
@@ -140,6 +140,12 @@ static void test_freq_correction_clamped(void **state)
     clock_snapshot_at(&c, T0 + 30 * NS_PER_S, &s);
     assert_int_equal(s.last_policy, CLOCK_POLICY_SLEW);
     assert_true(fabs(s.freq_corr_ppm + CLOCK_MAX_FREQ_CORR_PPM) < 1e-6);
+    /* It still drifts by what the limit cuts off (500 ppm), and its claim says so. */
+    struct clock_state later;
+    clock_snapshot_at(&c, T0 + 40 * NS_PER_S, &later);
+    int64_t off = llabs(offset_at(&c, T0 + 40 * NS_PER_S));
+    assert_true(off > 4000);
+    assert_true(off <= later.error_bound_us);
     clock_destroy(&c);
 }
 
@@ -190,7 +196,8 @@ static void test_reference_slew_is_followed_not_stepped(void **state)
     make_clock(&c, 0, true, hms(9, 59, 57));
     run_rounds(&c, 3);
     int64_t now = T0 + 40 * NS_PER_S;
-    struct clock_measurement m = {offset_at(&c, now) + 2 * US_PER_S, 5, 2 * US_PER_S, 0};
+    struct clock_measurement m = {.delta_us = offset_at(&c, now) + 2 * US_PER_S, .bound_us = 5,
+                                  .ref = {.slew_us = 2 * US_PER_S}};
     struct clock_correction corr;
     assert_int_equal(clock_correct_at(&c, &m, now, &corr), CLOCK_OK);
     assert_int_equal(corr.policy, CLOCK_POLICY_SLEW);

@@ -82,7 +82,8 @@ static void test_combine_bound_always_holds(void **state)
     uint64_t seed = 99;
     for (int trial = 0; trial < 2000; trial++) {
         int64_t off = (int64_t)(lcg(&seed) % 2000000) - 1000000;
-        double rate = ((double)(lcg(&seed) % 2001) - 1000) * 1e-6; /* +/-1000 ppm */
+        /* Any rate difference up to the allowance itself. */
+        double rate = ((double)(lcg(&seed) % 8001) - 4000) * 1e-6;
         int n = 1 + (int)(lcg(&seed) % 32);
         int64_t t0 = (int64_t)(lcg(&seed) % (uint64_t)DAY), t = t0;
         struct cristian_probe p[32];
@@ -110,21 +111,55 @@ static void test_combine_across_midnight(void **state)
     assert_true(r.remote_at_recv_us >= 0 && r.remote_at_recv_us < DAY);
 }
 
+/* The remote clock stepped between two probes: the intervals do not meet; the best
+ * probe alone answers, with a bound that is never negative. */
+static void test_combine_remote_jump_falls_back(void **state)
+{
+    (void)state;
+    struct cristian_probe p[2] = {exchange(1000000, 100, 100, 0), exchange(1010000, 120, 120, 500000)};
+    struct cristian_round r;
+    assert_int_equal(cristian_combine(p, 2, &r), 0);
+    assert_int_equal(r.probes, 1);
+    assert_true(r.error_bound_us >= 100 && r.error_bound_us < 200);
+    assert_true(llabs(r.offset_us) <= 1);
+}
+
+/* The local clock was set back by hand during a probe: that probe is not used. */
+static void test_combine_ignores_local_clock_set_back(void **state)
+{
+    (void)state;
+    struct cristian_probe p[2] = {exchange(1000000, 50, 50, 700), exchange(1010000, 200, 200, 700)};
+    p[0].local_recv_us = p[0].local_send_us - 3600000000LL;
+    struct cristian_round r;
+    assert_int_equal(cristian_combine(p, 2, &r), 0);
+    assert_int_equal(r.best, 1);
+    assert_int_equal(r.probes, 1);
+    assert_true(r.error_bound_us >= 0);
+    assert_true(llabs(r.offset_us - 700) <= 1);
+    p[1].local_recv_us = p[1].local_send_us - 10;
+    assert_int_equal(cristian_combine(p, 2, &r), -1);
+}
+
 /* ---- probe_round ---- */
 
 struct fake_link {
     int64_t now_us;
     int64_t jitter_us;
     int calls;
-    int fail_at;
+    int fail_at, fail_from;
+    int last_timeout_ms;
 };
 
-static int fake_call(void *ctx, int i, struct cristian_probe *p, char *err, size_t errlen)
+static int fake_call(void *ctx, int i, int timeout_ms, struct cristian_probe *p, char *err,
+                     size_t errlen)
 {
     struct fake_link *l = ctx;
     l->calls++;
-    if (i == l->fail_at) {
+    l->last_timeout_ms = timeout_ms;
+    if (i == l->fail_at || (l->fail_from > 0 && i >= l->fail_from)) {
         snprintf(err, errlen, "timed out");
+        p->send_ns = l->now_us * NS_PER_US;
+        l->now_us += (int64_t)timeout_ms * 1000;
         return -1;
     }
     /* Alternating round trips: 20 us, 20 + jitter. */
@@ -141,8 +176,8 @@ static void test_probe_round_steady_link_uses_min(void **state)
 {
     (void)state;
     struct probe_plan plan;
-    probe_plan_default(&plan, 4, 0);
-    struct fake_link l = {.now_us = 1000, .jitter_us = 10, .fail_at = -1};
+    probe_plan_default(&plan, 4, 0, 500);
+    struct fake_link l = {.now_us = 1000, .jitter_us = 10, .fail_at = -1, .fail_from = -1};
     struct cristian_probe probes[CRISTIAN_MAX_PROBES];
     struct probe_result r;
     char err[64];
@@ -154,8 +189,8 @@ static void test_probe_round_jitter_uses_max(void **state)
 {
     (void)state;
     struct probe_plan plan;
-    probe_plan_default(&plan, 4, 0);
-    struct fake_link l = {.now_us = 1000, .jitter_us = 500, .fail_at = -1};
+    probe_plan_default(&plan, 4, 0, 500);
+    struct fake_link l = {.now_us = 1000, .jitter_us = 500, .fail_at = -1, .fail_from = -1};
     struct cristian_probe probes[CRISTIAN_MAX_PROBES];
     struct probe_result r;
     char err[64];
@@ -163,26 +198,36 @@ static void test_probe_round_jitter_uses_max(void **state)
     assert_int_equal(r.answered, PROBE_DEFAULT_MAX);
     /* ... but not past the budget. */
     plan.budget_ns = 2000 * NS_PER_US;
-    l = (struct fake_link){.now_us = 1000, .jitter_us = 500, .fail_at = -1};
+    l = (struct fake_link){.now_us = 1000, .jitter_us = 500, .fail_at = -1, .fail_from = -1};
     assert_int_equal(probe_round(&plan, NULL, fake_call, &l, probes, &r, err, sizeof err), 0);
     assert_true(r.answered < 10);
 }
 
-static void test_probe_round_failure_ends_it(void **state)
+/* A lost probe costs a short wait and the round goes on; the first failing means the
+ * peer is unreachable; three lost in a row end the round with what answered. */
+static void test_probe_round_losses(void **state)
 {
     (void)state;
     struct probe_plan plan;
-    probe_plan_default(&plan, 4, 0);
-    struct fake_link l = {.now_us = 1000, .fail_at = 2};
+    probe_plan_default(&plan, 4, 0, 500);
+    struct fake_link l = {.now_us = 1000, .fail_at = 2, .fail_from = -1};
     struct cristian_probe probes[CRISTIAN_MAX_PROBES];
     struct probe_result r;
     char err[64];
     assert_int_equal(probe_round(&plan, NULL, fake_call, &l, probes, &r, err, sizeof err), 0);
-    assert_int_equal(r.answered, 2);
-    assert_int_equal(l.calls, 3);
-    l = (struct fake_link){.now_us = 1000, .fail_at = 0};
+    assert_int_equal(r.answered, 4);
+    assert_int_equal(r.lost, 1);
+    assert_int_equal(l.calls, 5);
+    assert_int_equal(l.last_timeout_ms, PROBE_LOST_FLOOR_MS);
+    l = (struct fake_link){.now_us = 1000, .fail_at = 0, .fail_from = -1};
     assert_int_equal(probe_round(&plan, NULL, fake_call, &l, probes, &r, err, sizeof err), -1);
     assert_string_equal(err, "timed out");
+    assert_int_equal(l.calls, 1);
+    assert_int_equal(l.last_timeout_ms, 500);
+    l = (struct fake_link){.now_us = 1000, .fail_at = -1, .fail_from = 2};
+    assert_int_equal(probe_round(&plan, NULL, fake_call, &l, probes, &r, err, sizeof err), 0);
+    assert_int_equal(r.answered, 2);
+    assert_int_equal(l.calls, 2 + PROBE_LOST_IN_A_ROW);
 }
 
 /* ---- regress ---- */
@@ -244,9 +289,11 @@ int main(void)
         cmocka_unit_test(test_combine_spike_does_not_move_estimate),
         cmocka_unit_test(test_combine_bound_always_holds),
         cmocka_unit_test(test_combine_across_midnight),
+        cmocka_unit_test(test_combine_remote_jump_falls_back),
+        cmocka_unit_test(test_combine_ignores_local_clock_set_back),
         cmocka_unit_test(test_probe_round_steady_link_uses_min),
         cmocka_unit_test(test_probe_round_jitter_uses_max),
-        cmocka_unit_test(test_probe_round_failure_ends_it),
+        cmocka_unit_test(test_probe_round_losses),
         cmocka_unit_test(test_regress_recovers_line),
         cmocka_unit_test(test_regress_rejects_outlier),
         cmocka_unit_test(test_regress_runs_test_trims_old_points),

@@ -17,29 +17,10 @@ unset PGHOST PGPORT PGUSER PGDATABASE PGPASSFILE CLUSTER_DIR UTC_SERVER NTP_PORT
 TEST_NAME=$(basename "$0" .sh)
 TEST_TMP=$(mktemp -d "/tmp/bibliotime-$TEST_NAME.XXXXXX")
 chmod 755 "$TEST_TMP"
-CHECKS=0
 DAEMONS=()
+# shellcheck source=../lib/checks.sh
+source "$ROOT/test/lib/checks.sh"
 
-log() { printf '[%s] %s\n' "$TEST_NAME" "$*"; }
-fail() {
-    printf '[%s] FAIL: %s\n' "$TEST_NAME" "$*" >&2
-    exit 1
-}
-pass() {
-    CHECKS=$((CHECKS + 1))
-    printf '[%s] ok %d - %s\n' "$TEST_NAME" "$CHECKS" "$*"
-}
-
-# wait_until DESCRIPTION TIMEOUT_S COMMAND...: polls COMMAND every 50 ms.
-wait_until() {
-    local what=$1 timeout=$2
-    shift 2
-    local deadline=$((SECONDS + timeout))
-    until "$@" >/dev/null 2>&1; do
-        ((SECONDS < deadline)) || fail "timed out after ${timeout}s waiting for: $what"
-        sleep 0.05
-    done
-}
 
 # The hosts' own /etc/bibliotime: the README's paths there are the host's files.
 host_etc() { echo "$NETBED_DIR/hosts/$1/etc/bibliotime"; }

@@ -26,18 +26,9 @@ books_db() { echo "host=$CLUSTER_DIR/run port=$PGPORT user=postgres dbname=books
 
 TEST_NAME=$(basename "$0" .sh)
 TEST_TMP=$(mktemp -d "/tmp/bibliotime-$TEST_NAME.XXXXXX")
-CHECKS=0
 EXTRA_PIDS=()
-
-log() { printf '[%s] %s\n' "$TEST_NAME" "$*"; }
-fail() {
-    printf '[%s] FAIL: %s\n' "$TEST_NAME" "$*" >&2
-    exit 1
-}
-pass() {
-    CHECKS=$((CHECKS + 1))
-    printf '[%s] ok %d - %s\n' "$TEST_NAME" "$CHECKS" "$*"
-}
+# shellcheck source=../lib/checks.sh
+source "$ROOT/test/lib/checks.sh"
 
 cluster() { "$ROOT/scripts/cluster" "$@"; }
 
@@ -45,17 +36,6 @@ sql() { psql -X -q -At -v ON_ERROR_STOP=1 -h "$CLUSTER_DIR/run" -p "$PGPORT" -U 
 
 clockctl() { "$TOOLS/clockctl" "$@"; }
 
-# wait_until DESCRIPTION TIMEOUT_S COMMAND...: polls COMMAND (every 50 ms) until it
-# succeeds; fails the test with DESCRIPTION when TIMEOUT_S passes first.
-wait_until() {
-    local what=$1 timeout=$2
-    shift 2
-    local deadline=$((SECONDS + timeout))
-    until "$@" >/dev/null 2>&1; do
-        ((SECONDS < deadline)) || fail "timed out after ${timeout}s waiting for: $what"
-        sleep 0.05
-    done
-}
 
 # The value of KEY in "key=value ..." output.
 field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }

@@ -15,7 +15,9 @@
 
 #define BOOK_SERVICE_MAX_WORKERS 64
 
-enum booksvc_kind { BOOKSVC_REQUEST, BOOKSVC_RESTART };
+enum booksvc_kind { BOOKSVC_REQUEST, BOOKSVC_RESTART, BOOKSVC_RELEASE };
+
+static const char *const booksvc_proc[] = {"REQUEST_BOOK", "RESTART_SESSION", "RELEASE_BOOK"};
 
 struct booksvc_job {
     enum booksvc_kind kind;
@@ -23,10 +25,13 @@ struct booksvc_job {
     char user[BOOK_NAME_MAX];
     char address[64];
     int64_t client_time_us;
-    int64_t seen_session;
+    int64_t session;            /* RESTART: the one seen to end; RELEASE: the request's */
+    unsigned char key[BOOK_KEY_LEN];
+    int attempt;
     int64_t deadline_ns;
     struct handout_result request;
     struct handout_restart restart;
+    struct handout_release release;
     struct booksvc_job *next;
 };
 
@@ -45,8 +50,10 @@ static void booksvc_send(void *arg)
     struct booksvc_job *j = arg;
     if (j->kind == BOOKSVC_REQUEST)
         rpcdefer_reply(j->call, (xdrproc_t)xdr_book_reply, &j->request.reply);
-    else
+    else if (j->kind == BOOKSVC_RESTART)
         rpcdefer_reply(j->call, (xdrproc_t)xdr_session_reply, &j->restart.reply);
+    else
+        rpcdefer_reply(j->call, (xdrproc_t)xdr_release_reply, &j->release.reply);
     free(j);
 }
 
@@ -82,15 +89,22 @@ static void *booksvc_worker(void *arg)
         pthread_mutex_unlock(&booksvc_lock);
         if (!j)
             break;
-        if (rpcdefer_gone(j->call) || clock_mono_ns() > j->deadline_ns) {
-            /* Its caller gave up: claiming a book now would give it to nobody. */
+        if (j->kind != BOOKSVC_RELEASE && (rpcdefer_gone(j->call) || clock_mono_ns() > j->deadline_ns)) {
+            /* Its caller gave up: claiming a book now would give it to nobody. (A
+             * release goes through anyway: its caller wants the book freed.) */
             rpcdefer_post(booksvc_drop, j);
             continue;
         }
-        if (j->kind == BOOKSVC_REQUEST)
-            handout_request(&h, j->user, j->address, j->client_time_us, j->deadline_ns, &j->request);
-        else
-            handout_restart(&h, j->user, j->seen_session, j->deadline_ns, &j->restart);
+        if (j->kind == BOOKSVC_REQUEST) {
+            struct handout_ask a = {.user = j->user, .address = j->address,
+                                    .client_time_us = j->client_time_us, .attempt = j->attempt};
+            memcpy(a.key, j->key, sizeof a.key);
+            handout_request(&h, &a, j->deadline_ns, &j->request);
+        } else if (j->kind == BOOKSVC_RESTART) {
+            handout_restart(&h, j->user, j->session, j->deadline_ns, &j->restart);
+        } else {
+            handout_release(&h, j->user, j->key, j->session, j->deadline_ns, &j->release);
+        }
         if (rpcdefer_post(booksvc_send, j) < 0)
             log_error("book", "out of memory posting a reply");
     }
@@ -118,31 +132,56 @@ static bool booksvc_enqueue(struct booksvc_job *j)
 
 static void booksvc_refuse(SVCXPRT *x, enum booksvc_kind kind, book_status st, const char *msg)
 {
-    log_warn("book", "%s refused: %s", kind == BOOKSVC_REQUEST ? "REQUEST_BOOK" : "RESTART_SESSION", msg);
+    log_warn("book", "%s refused: %s", booksvc_proc[kind], msg);
     if (kind == BOOKSVC_REQUEST) {
         book_reply rep = {.status = st};
         rep.book_reply_u.message = (char *)msg;
         svc_sendreply(x, (xdrproc_t)xdr_book_reply, (char *)&rep);
-    } else {
+    } else if (kind == BOOKSVC_RESTART) {
         session_reply rep = {st, (char *)msg, 0, 0};
         svc_sendreply(x, (xdrproc_t)xdr_session_reply, (char *)&rep);
+    } else {
+        release_reply rep = {st, RELEASE_NOTHING, (char *)msg};
+        svc_sendreply(x, (xdrproc_t)xdr_release_reply, (char *)&rep);
     }
 }
 
+/* The key as the client sent it: 16 bytes, or a clear refusal. */
+static bool booksvc_key(struct booksvc_job *j, const book_key *k, char *msg, size_t len)
+{
+    if (k->book_key_len != BOOK_KEY_LEN) {
+        snprintf(msg, len, "a request key is %d bytes, not %u", BOOK_KEY_LEN, k->book_key_len);
+        return false;
+    }
+    memcpy(j->key, k->book_key_val, BOOK_KEY_LEN);
+    return true;
+}
+
 /* Checks the caller's name and queues the job; answers at once if it cannot. */
-static void booksvc_submit(struct svc_req *rq, SVCXPRT *x, struct booksvc_job *j, const char *user)
+static void booksvc_submit(struct svc_req *rq, SVCXPRT *x, struct booksvc_job *j, const char *user,
+                           const book_key *key)
 {
     struct sockaddr_storage ss;
     char msg[BOOK_MESSAGE_MAX];
-    if (!replop_name_valid(user)) {
+    bool have_caller = rpcserver_caller(rq, &ss, j->address, sizeof j->address) == 0;
+    if (have_caller && booksvc_cfg.clients.n > 0 &&
+        !allow_match(&booksvc_cfg.clients, (struct sockaddr *)&ss)) {
+        snprintf(msg, sizeof msg, "%s refused: caller %s is not in --clients", booksvc_proc[j->kind],
+                 j->address);
+        booksvc_refuse(x, j->kind, BOOK_ERR_DENIED, msg);
+    } else if (key && !booksvc_key(j, key, msg, sizeof msg)) {
+        booksvc_refuse(x, j->kind, BOOK_ERR_BADARG, msg);
+    } else if (j->kind == BOOKSVC_REQUEST && (j->attempt < 1 || j->attempt > 1000000)) {
+        booksvc_refuse(x, j->kind, BOOK_ERR_BADARG, "attempt must be 1 (the first try) or more");
+    } else if (!replop_name_valid(user)) {
         snprintf(msg, sizeof msg, "user name must be 1 to %d bytes of UTF-8 text", BOOK_NAME_MAX - 1);
         booksvc_refuse(x, j->kind, BOOK_ERR_BADARG, msg);
     } else if (j->kind == BOOKSVC_REQUEST && j->client_time_us != -1 &&
                (j->client_time_us < 0 || j->client_time_us >= CLOCK_DAY_US)) {
         booksvc_refuse(x, j->kind, BOOK_ERR_BADARG, "client time must be -1 or within a day");
-    } else if (j->seen_session < 0) {
+    } else if (j->session < 0) {
         booksvc_refuse(x, j->kind, BOOK_ERR_BADARG, "session numbers are not negative");
-    } else if (rpcserver_caller(rq, &ss, j->address, sizeof j->address) < 0) {
+    } else if (!have_caller) {
         booksvc_refuse(x, j->kind, BOOK_ERR_INTERNAL, "caller address unknown");
     } else if (!(j->call = rpcdefer_hold(x))) {
         booksvc_refuse(x, j->kind, BOOK_ERR_INTERNAL, "this transport cannot wait for the log");
@@ -176,6 +215,7 @@ static void booksvc_status(SVCXPRT *x)
     clock_snapshot(booksvc_cfg.clock, &c);
     status_reply rep = {s.session, s.books_total, s.books_left, s.applied_seq, booksvc_cfg.instance,
                         s.db_ok, s.repl_ok, c.time_us, c.running, c.synchronised};
+
     svc_sendreply(x, (xdrproc_t)xdr_status_reply, (char *)&rep);
 }
 
@@ -195,9 +235,22 @@ static void booksvc_dispatch(struct svc_req *rq, SVCXPRT *x)
         struct booksvc_job *j = booksvc_job(x, BOOKSVC_REQUEST);
         if (j) {
             j->client_time_us = a.client_time_us;
-            booksvc_submit(rq, x, j, a.user);
+            j->attempt = a.attempt;
+            booksvc_submit(rq, x, j, a.user, &a.key);
         }
         svc_freeargs(x, (xdrproc_t)xdr_book_request, (char *)&a);
+        return;
+    }
+    case RELEASE_BOOK: {
+        release_args a;
+        if (!rpcserver_decode(x, (xdrproc_t)xdr_release_args, &a, sizeof a, "RELEASE_BOOK"))
+            return;
+        struct booksvc_job *j = booksvc_job(x, BOOKSVC_RELEASE);
+        if (j) {
+            j->session = a.session;
+            booksvc_submit(rq, x, j, a.user, &a.key);
+        }
+        svc_freeargs(x, (xdrproc_t)xdr_release_args, (char *)&a);
         return;
     }
     case RESTART_SESSION: {
@@ -206,8 +259,8 @@ static void booksvc_dispatch(struct svc_req *rq, SVCXPRT *x)
             return;
         struct booksvc_job *j = booksvc_job(x, BOOKSVC_RESTART);
         if (j) {
-            j->seen_session = a.seen_session;
-            booksvc_submit(rq, x, j, a.user);
+            j->session = a.seen_session;
+            booksvc_submit(rq, x, j, a.user, NULL);
         }
         svc_freeargs(x, (xdrproc_t)xdr_restart_args, (char *)&a);
         return;
@@ -229,7 +282,7 @@ int book_service_start(const struct book_service_config *cfg, char *err, size_t 
             return -1;
         }
     }
-    if (rpcserver_register(BOOK_PROG + (unsigned long)cfg->instance, BOOK_V1, RPCSERVER_TCP,
+    if (rpcserver_register(BOOK_PROG + (unsigned long)cfg->instance, BOOK_V2, RPCSERVER_TCP,
                            booksvc_dispatch, err, errlen) < 0) {
         book_service_stop();
         return -1;

@@ -1,10 +1,12 @@
-/* book_service: the BOOK program (REQUEST_BOOK, RESTART_SESSION, STATUS) over TCP.
+/* book_service: the BOOK program, version 2 (REQUEST_BOOK, RESTART_SESSION, STATUS,
+ * RELEASE_BOOK) over TCP.
  * The RPC loop never waits on the log: it checks the arguments, holds the call
  * (rpcdefer) and queues it for a pool of worker threads (handout), which post the
  * finished reply back to the loop. STATUS is answered at once from the replica. */
 #ifndef AS_BOOK_SERVICE_H
 #define AS_BOOK_SERVICE_H
 
+#include "allow.h"
 #include "clock.h"
 #include "replica.h"
 
@@ -20,6 +22,7 @@ struct book_service_config {
     const char *db_conninfo;
     int rpc_timeout_ms;
     int workers;
+    struct allow_list clients;  /* who may ask for and release books; empty: anyone */
 };
 
 /* Starts the workers and registers BOOK_PROG + instance. 0, or -1 with err. */

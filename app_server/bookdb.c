@@ -15,10 +15,14 @@ static const struct {
     int nparams;
 } bookdb_sql[] = {
     {"state", "SELECT applied_seq, coalesce((SELECT max(id) FROM session), 0) FROM replica_state", 0},
-    {"requests", "SELECT book_id, server, user_id FROM request WHERE session_id = $1", 1},
+    {"requests", "SELECT q.id, q.book_id, q.server, q.user_id, u.name, encode(q.request_key, 'hex'), "
+                 "q.released_at IS NOT NULL FROM request q JOIN library_user u ON u.id = q.user_id "
+                 "WHERE q.session_id = $1", 1},
+    {"dead_keys", "SELECT encode(request_key, 'hex'), user_name FROM book_release "
+                  "WHERE session_id = $1 AND outcome = 'nothing held'", 1},
     {"users", "SELECT id, name, host(address) FROM library_user", 0},
     {"apply", "SELECT apply_entries($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-              "$14, $15)", 15},
+              "$14, $15, $16, $17, $18)", 18},
     {"cover", "SELECT cover FROM book WHERE id = $1 AND cover IS NOT NULL", 1},
 };
 
@@ -118,8 +122,22 @@ int bookdb_state(struct bookdb *db, struct bookdb_state *st, char *why, size_t l
     return rc;
 }
 
+/* A key from its hex text (encode(key, 'hex')): 0, or -1 if it is not 16 bytes. */
+static int bookdb_key(const char *hex, unsigned char *key)
+{
+    if (strlen(hex) != 32)
+        return -1;
+    for (int i = 0; i < 16; i++) {
+        unsigned v;
+        if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+            return -1;
+        key[i] = (unsigned char)v;
+    }
+    return 0;
+}
+
 int bookdb_each_request(struct bookdb *db, int64_t session,
-                        void (*fn)(void *ctx, int book_id, int server, int64_t user_id),
+                        void (*fn)(void *ctx, const struct bookdb_request *q),
                         void *ctx, char *why, size_t len)
 {
     char s[24];
@@ -128,13 +146,47 @@ int bookdb_each_request(struct bookdb *db, int64_t session,
     PGresult *res = bookdb_run(db, "requests", 1, p, why, len);
     if (!res)
         return -1;
-    for (int i = 0; i < PQntuples(res); i++) {
-        int64_t user = 0;
-        sscanf(PQgetvalue(res, i, 2), "%" SCNd64, &user);
-        fn(ctx, atoi(PQgetvalue(res, i, 0)), atoi(PQgetvalue(res, i, 1)), user);
+    int rc = 0;
+    for (int i = 0; i < PQntuples(res) && rc == 0; i++) {
+        struct bookdb_request q = {.book_id = atoi(PQgetvalue(res, i, 1)),
+                                   .server = atoi(PQgetvalue(res, i, 2)),
+                                   .user = PQgetvalue(res, i, 4),
+                                   .released = PQgetvalue(res, i, 6)[0] == 't'};
+        sscanf(PQgetvalue(res, i, 0), "%" SCNd64, &q.id);
+        sscanf(PQgetvalue(res, i, 3), "%" SCNd64, &q.user_id);
+        if (bookdb_key(PQgetvalue(res, i, 5), q.key) < 0) {
+            snprintf(why, len, "books DB: request %" PRId64 " has a malformed key", q.id);
+            rc = -1;
+        } else {
+            fn(ctx, &q);
+        }
     }
     PQclear(res);
-    return 0;
+    return rc;
+}
+
+int bookdb_each_dead_key(struct bookdb *db, int64_t session,
+                         void (*fn)(void *ctx, const unsigned char *key, const char *user),
+                         void *ctx, char *why, size_t len)
+{
+    char s[24];
+    snprintf(s, sizeof s, "%" PRId64, session);
+    const char *p[1] = {s};
+    PGresult *res = bookdb_run(db, "dead_keys", 1, p, why, len);
+    if (!res)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < PQntuples(res) && rc == 0; i++) {
+        unsigned char key[16];
+        if (bookdb_key(PQgetvalue(res, i, 0), key) < 0) {
+            snprintf(why, len, "books DB: a released key is malformed");
+            rc = -1;
+        } else {
+            fn(ctx, key, PQgetvalue(res, i, 1));
+        }
+    }
+    PQclear(res);
+    return rc;
 }
 
 int bookdb_each_user(struct bookdb *db,
@@ -169,7 +221,8 @@ static const char *bookdb_time(char *buf, size_t len, int64_t us)
 
 /* apply_entries()'s arrays after its first parameter, in its order. */
 enum { BA_KIND, BA_APPLIES, BA_AT, BA_ORIGIN, BA_SESSION, BA_PREV, BA_USER_ID, BA_NEW_USER,
-       BA_NAME, BA_ADDRESS, BA_BOOK_ID, BA_ISBN, BA_CLIENT_TIME, BA_SERVER_TIME, BA_COUNT };
+       BA_NAME, BA_ADDRESS, BA_BOOK_ID, BA_ISBN, BA_CLIENT_TIME, BA_SERVER_TIME, BA_KEY,
+       BA_RELEASE_OF, BA_OUTCOME, BA_COUNT };
 
 static void bookdb_add_entry(struct pgarray *a, const struct bookdb_entry *e)
 {
@@ -192,6 +245,12 @@ static void bookdb_add_entry(struct pgarray *a, const struct bookdb_entry *e)
     pgarray_add(&a[BA_ISBN], e->isbn);
     pgarray_add(&a[BA_CLIENT_TIME], claim ? bookdb_time(t, sizeof t, e->client_time_us) : NULL);
     pgarray_add(&a[BA_SERVER_TIME], claim ? bookdb_time(t, sizeof t, e->server_time_us) : NULL);
+    char hex[2 + 32 + 1] = "\\x";
+    for (int i = 0; e->key && i < 16; i++)
+        sprintf(hex + 2 + 2 * i, "%02x", e->key[i]);
+    pgarray_add(&a[BA_KEY], e->key ? hex : NULL);
+    pgarray_add_i64(&a[BA_RELEASE_OF], e->release_of);
+    pgarray_add(&a[BA_OUTCOME], e->outcome);
 }
 
 int bookdb_apply(struct bookdb *db, const struct bookdb_entry *e, int n, char *why, size_t len)

@@ -37,10 +37,25 @@ bool bookdb_ping(struct bookdb *db, char *why, size_t len);
 bool bookdb_quiet(struct bookdb *db);
 int bookdb_state(struct bookdb *db, struct bookdb_state *st, char *why, size_t len);
 
-/* Calls fn for every request of the session (book id, server, user id). */
+/* A request of a session as the applier rebuilds its memory from it. */
+struct bookdb_request {
+    int64_t id;
+    int book_id;
+    int server;
+    int64_t user_id;
+    const char *user;
+    unsigned char key[16];
+    bool released;
+};
+
+/* Calls fn for every request of the session, released ones included. */
 int bookdb_each_request(struct bookdb *db, int64_t session,
-                        void (*fn)(void *ctx, int book_id, int server, int64_t user_id),
+                        void (*fn)(void *ctx, const struct bookdb_request *q),
                         void *ctx, char *why, size_t len);
+/* Calls fn for every key released in the session while it held no book (it never will). */
+int bookdb_each_dead_key(struct bookdb *db, int64_t session,
+                         void (*fn)(void *ctx, const unsigned char *key, const char *user),
+                         void *ctx, char *why, size_t len);
 /* Calls fn for every user (id, name, address). */
 int bookdb_each_user(struct bookdb *db,
                      void (*fn)(void *ctx, int64_t id, const char *name, const char *address),
@@ -49,7 +64,8 @@ int bookdb_each_user(struct bookdb *db,
 /* One log entry as db/books.sql's apply_entries() takes it (one array element each). */
 struct bookdb_entry {
     int64_t seq;
-    const char *kind;          /* "USER_SEEN", "SESSION_OPEN", "BOOK_CLAIM", "SESSION_CLOSE" */
+    const char *kind;          /* "USER_SEEN", "SESSION_OPEN", "BOOK_CLAIM", "SESSION_CLOSE",
+                                  "BOOK_RELEASE" */
     bool applies;              /* the entry changes the state (decided from the log) */
     int64_t at_us;             /* the entry's time, microseconds since 1970 */
     int origin;
@@ -60,6 +76,9 @@ struct bookdb_entry {
     int book_id;
     const char *isbn;
     int64_t client_time_us, server_time_us;   /* -1: none */
+    const unsigned char *key;  /* BOOK_CLAIM, BOOK_RELEASE: the request's (16 bytes) */
+    int64_t release_of;        /* BOOK_RELEASE: the request it frees, 0: none */
+    const char *outcome;       /* BOOK_RELEASE: book_release.outcome */
 };
 
 /* Applies n consecutive entries (e[0].seq on) in one transaction and one round trip:

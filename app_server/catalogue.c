@@ -157,3 +157,13 @@ bool catalogue_take(struct catalogue *c, int id)
     catalogue_remove_free(c, id);
     return true;
 }
+
+void catalogue_release(struct catalogue *c, int id)
+{
+    if (id < 1 || (size_t)id > c->count || !c->taken[id])
+        return;
+    c->taken[id] = false;
+    c->taken_seq[id] = 0;
+    c->ntaken--;
+    catalogue_unreserve(c, id);
+}

@@ -48,5 +48,7 @@ void catalogue_unreserve(struct catalogue *c, int id);
 /* The claim for id was applied: taken for the rest of the session. Returns false if
  * it was taken already (the claim loses). */
 bool catalogue_take(struct catalogue *c, int id);
+/* Its request was released: free again in this session. */
+void catalogue_release(struct catalogue *c, int id);
 
 #endif

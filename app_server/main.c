@@ -18,6 +18,7 @@
 #include "window.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -34,7 +35,8 @@ enum {
     OPT_ADVERTISE,
     OPT_DB,
     OPT_REPLICATION,
-    OPT_WORKERS
+    OPT_WORKERS,
+    OPT_CLIENTS
 };
 
 static void usage(FILE *f)
@@ -54,7 +56,10 @@ static void usage(FILE *f)
             "  --time-server HOST      where the time server runs (default localhost)\n"
             "  --advertise HOST        host the time server should call back (default: the\n"
             "                          address our JOIN comes from)\n"
-            "  --allow ADDR[/BITS]     who may ADJUST this clock (default loopback)\n\n"
+            "  --allow ADDR[/BITS]     who may ADJUST this clock (default loopback)\n"
+            "  --clients ADDR[/BITS]   who may ask for and release books; repeatable\n"
+            "                          (default: anyone; a book request is anonymous, its\n"
+            "                          key is what makes a retry or a release its own)\n\n"
             "Signals: SIGUSR1 stops the clock as \"Modify\" does, SIGUSR2 resumes it;\n"
             "SIGTERM/SIGINT end the server and remove its registration.\n\n%s",
             BOOK_PROG, CLOCK_PROG, APP_MAX_INSTANCE, proc_common_help);
@@ -69,6 +74,7 @@ struct app_options {
     char db[256];
     const char *replication;
     long workers;
+    struct allow_list clients;
 };
 
 static const struct option own_options[] = {
@@ -79,6 +85,7 @@ static const struct option own_options[] = {
     {"db", required_argument, NULL, OPT_DB},
     {"replication", required_argument, NULL, OPT_REPLICATION},
     {"workers", required_argument, NULL, OPT_WORKERS},
+    {"clients", required_argument, NULL, OPT_CLIENTS},
     {NULL, 0, NULL, 0},
 };
 
@@ -109,6 +116,14 @@ static int own_option(int opt, const char *arg, void *ctx)
     case OPT_REPLICATION:
         o->replication = arg;
         break;
+    case OPT_CLIENTS: {
+        char why[200];
+        if (allow_add(&o->clients, arg, why, sizeof why) < 0) {
+            fprintf(stderr, "app_server: --clients: %s\n", why);
+            return -1;
+        }
+        break;
+    }
     case OPT_WORKERS:
         if (options_long("workers", arg, 1, 64, &o->workers) < 0)
             return -1;
@@ -192,9 +207,13 @@ static int app_books_first_session(struct app_books *b, char *why, size_t len)
     repl_op op = {.kind = OP_SESSION_OPEN};
     op.repl_op_u.session_open.prev_session = 0;
     int64_t seq = 0;
-    int ret = replclient_append(&rc, b->cfg.instance, &op, &seq, why, len) == 0 &&
-                      replica_wait(&b->replica, seq, 5000) == 0 ? 0 : -1;
+    int ret = replclient_append(&rc, b->cfg.instance, &op, &seq, why, len);
     replclient_close(&rc);
+    if (ret == 0 && replica_wait(&b->replica, seq, 5000) < 0) {
+        snprintf(why, len, "the first session (log entry %" PRId64 ") was not applied "
+                 "within 5 s: see the replica's errors above", seq);
+        ret = -1;
+    }
     return ret;
 }
 
@@ -259,7 +278,8 @@ int main(int argc, char **argv)
     static struct app_books books;
     books.db = o.db;
     books.cfg = (struct book_service_config){&books.replica, &clk, (int)o.instance, o.replication,
-                                             o.db, o.proc.rpc_timeout_ms, (int)o.workers};
+                                             o.db, o.proc.rpc_timeout_ms, (int)o.workers,
+                                             o.clients};
     err_no = pthread_create(&books.thread, NULL, app_books_main, &books);
     if (err_no != 0) {
         log_error("books", "starting the book service: %s", strerror(err_no));

@@ -33,7 +33,7 @@ static int replica_id_cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static void replica_key(char *key, size_t len, const char *name, const char *address)
+static void replica_user_key(char *key, size_t len, const char *name, const char *address)
 {
     snprintf(key, len, "%s\t%s", name, address);
 }
@@ -41,7 +41,7 @@ static void replica_key(char *key, size_t len, const char *name, const char *add
 static int64_t replica_user_id(struct replica *r, const char *name, const char *address)
 {
     struct replica_user probe;
-    replica_key(probe.key, sizeof probe.key, name, address);
+    replica_user_key(probe.key, sizeof probe.key, name, address);
     struct replica_user **found = tfind(&probe, &r->users, replica_user_cmp);
     return found ? (*found)->id : 0;
 }
@@ -53,7 +53,7 @@ static void replica_add_user(void *ctx, int64_t id, const char *name, const char
     if (!u)
         return;
     u->id = id;
-    replica_key(u->key, sizeof u->key, name, address);
+    replica_user_key(u->key, sizeof u->key, name, address);
     struct replica_user **slot = tsearch(u, &r->users, replica_user_cmp);
     if (!slot || *slot != u)
         free(u);
@@ -75,6 +75,7 @@ static void replica_serve_user(struct replica *r, int64_t user_id)
 static void replica_new_session(struct replica *r, int64_t session)
 {
     catalogue_new_session(&r->cat);
+    keymap_clear(&r->keys);
     tdestroy(r->session_users, free);
     r->session_users = NULL;
     r->st.session = session;
@@ -86,28 +87,123 @@ static void replica_new_session(struct replica *r, int64_t session)
 static void replica_take(struct replica *r, int book_id, int server, int64_t user_id)
 {
     catalogue_take(&r->cat, book_id);
-    if (server >= 1 && server <= 2)
+    if (server >= 1 && server < REPLICA_SERVERS)
         r->st.by_server[server]++;
     replica_serve_user(r, user_id);
 }
 
-static void replica_load_request(void *ctx, int book_id, int server, int64_t user_id)
+/* The key's entry; NULL (logged) only without memory, and then the key is not kept:
+ * a retry of it could take a second book, so say it loudly. */
+static struct keymap_entry *replica_key_put(struct replica *r, const unsigned char *key)
 {
-    replica_take(ctx, book_id, server, user_id);
+    struct keymap_entry *k = keymap_put(&r->keys, key);
+    if (!k)
+        log_error("replica", "out of memory keeping a request key");
+    return k;
+}
+
+static void replica_load_request(void *ctx, const struct bookdb_request *q)
+{
+    struct replica *r = ctx;
+    if (!q->released)
+        replica_take(r, q->book_id, q->server, q->user_id);
+    struct keymap_entry *k = replica_key_put(r, q->key);
+    if (k) {
+        k->book_id = q->released ? 0 : q->book_id;
+        k->seq = q->id;
+        k->origin = q->server;
+        k->released = q->released;
+        snprintf(k->user, sizeof k->user, "%s", q->user);
+    }
+    if (!q->released)
+        r->cat.taken_seq[q->book_id] = q->id;
+}
+
+static void replica_load_dead_key(void *ctx, const unsigned char *key, const char *user)
+{
+    struct keymap_entry *k = replica_key_put(ctx, key);
+    if (k) {
+        k->released = true;
+        snprintf(k->user, sizeof k->user, "%s", user);
+    }
 }
 
 /* ---- applying one entry: decide on memory, write the DB, then change memory ---- */
 
 struct replica_decision {
     bool applies;      /* changes the state (a winning claim, an opening session ...) */
+    enum replica_result result;   /* claims and releases */
     int book_id;
     int64_t user_id;
     bool new_user;
+    int64_t release_of;           /* a release that frees: the claim it frees */
+    int free_origin;              /* ... and the server that had handed it out */
+    int64_t taker;                /* HELD: the claim that took the key's book */
 };
+
+static const char *replica_release_outcome(enum replica_result r)
+{
+    switch (r) {
+    case REPLICA_FREED: return "freed";
+    case REPLICA_NOTHING: return "nothing held";
+    case REPLICA_ALREADY: return "already released";
+    case REPLICA_SESSION_OVER: return "session over";
+    default: return "other user";
+    }
+}
+
+static void replica_decide_claim(struct replica *r, const repl_entry *e, struct replica_decision *d)
+{
+    const op_book_claim *c = &e->op.repl_op_u.book_claim;
+    const struct catalogue_book *b = catalogue_by_isbn(&r->cat, c->isbn);
+    const struct keymap_entry *k = keymap_find(&r->keys, (const unsigned char *)c->key);
+    d->book_id = b ? b->id : 0;
+    if (c->session != r->st.session || !b) {
+        d->result = REPLICA_LOST;
+    } else if (k && k->released) {
+        d->result = REPLICA_GIVEN_UP;
+    } else if (k && k->book_id) {
+        /* A retry of a request already served: no second book, the first one again. */
+        d->result = REPLICA_HELD;
+        d->book_id = k->book_id;
+        d->taker = k->seq;
+    } else {
+        d->result = r->cat.taken[b->id] ? REPLICA_LOST : REPLICA_WON;
+    }
+    d->applies = d->result == REPLICA_WON;
+    d->user_id = replica_user_id(r, c->user, c->address);
+    d->new_user = d->user_id == 0;
+    if (d->new_user)
+        d->user_id = e->seq;
+}
+
+static void replica_decide_release(struct replica *r, const repl_op *op, struct replica_decision *d)
+{
+    const op_book_release *rel = &op->repl_op_u.book_release;
+    const struct keymap_entry *k = keymap_find(&r->keys, (const unsigned char *)rel->key);
+    if (rel->session != 0 && rel->session != r->st.session)
+        d->result = REPLICA_SESSION_OVER;
+    else if (r->st.session == 0)
+        d->result = REPLICA_SESSION_OVER;
+    else if (k && strcmp(k->user, rel->user) != 0)
+        d->result = REPLICA_OTHER_USER;
+    else if (k && k->released)
+        d->result = REPLICA_ALREADY;
+    else if (k && k->book_id) {
+        d->result = REPLICA_FREED;
+        d->book_id = k->book_id;
+        d->release_of = k->seq;
+        d->free_origin = k->origin;
+    } else {
+        d->result = REPLICA_NOTHING;
+    }
+    d->applies = d->result == REPLICA_FREED || d->result == REPLICA_NOTHING;
+}
 
 static void replica_decide(struct replica *r, const repl_entry *e, struct replica_decision *d)
 {
     memset(d, 0, sizeof *d);
+    d->result = REPLICA_UNKNOWN;
     const repl_op *op = &e->op;
     switch (op->kind) {
     case OP_USER_SEEN:
@@ -118,19 +214,14 @@ static void replica_decide(struct replica *r, const repl_entry *e, struct replic
     case OP_SESSION_OPEN:
         d->applies = op->repl_op_u.session_open.prev_session == r->st.session;
         break;
-    case OP_BOOK_CLAIM: {
-        const op_book_claim *c = &op->repl_op_u.book_claim;
-        const struct catalogue_book *b = catalogue_by_isbn(&r->cat, c->isbn);
-        d->applies = b && c->session == r->st.session && !r->cat.taken[b->id];
-        d->book_id = b ? b->id : 0;
-        d->user_id = replica_user_id(r, c->user, c->address);
-        d->new_user = d->user_id == 0;
-        if (d->new_user)
-            d->user_id = e->seq;
+    case OP_BOOK_CLAIM:
+        replica_decide_claim(r, e, d);
         break;
-    }
     case OP_SESSION_CLOSE:
         d->applies = op->repl_op_u.session_close.session == r->st.session;
+        break;
+    case OP_BOOK_RELEASE:
+        replica_decide_release(r, op, d);
         break;
     }
 }
@@ -160,9 +251,18 @@ static void replica_db_entry(const repl_entry *e, const struct replica_decision 
         be.isbn = op->repl_op_u.book_claim.isbn;
         be.client_time_us = op->repl_op_u.book_claim.client_time_us;
         be.server_time_us = op->repl_op_u.book_claim.server_time_us;
+        be.key = (const unsigned char *)op->repl_op_u.book_claim.key;
         break;
     case OP_SESSION_CLOSE:
         be.session = op->repl_op_u.session_close.session;
+        break;
+    case OP_BOOK_RELEASE:
+        /* Recorded whatever its outcome, under the session it met (a DBA sees them all). */
+        be.session = op->repl_op_u.book_release.session ? op->repl_op_u.book_release.session : 0;
+        be.name = op->repl_op_u.book_release.user;
+        be.key = (const unsigned char *)op->repl_op_u.book_release.key;
+        be.release_of = d->release_of;
+        be.outcome = replica_release_outcome(d->result);
         break;
     }
     *out = be;
@@ -177,25 +277,42 @@ static void replica_remember(struct replica *r, const repl_entry *e, const struc
         replica_new_session(r, e->seq);
     if (op->kind == OP_SESSION_CLOSE && d->applies)
         r->st.session_closed = true;
-    if (op->kind == OP_BOOK_CLAIM) {
+    if (op->kind == OP_BOOK_CLAIM && d->applies) {
         const op_book_claim *c = &op->repl_op_u.book_claim;
-        if (d->applies) {
-            if (d->new_user)
-                replica_add_user(r, d->user_id, c->user, c->address);
-            replica_take(r, d->book_id, e->origin, d->user_id);
-            if (e->origin == r->instance) {
-                r->st.last_book_id = d->book_id;
-                snprintf(r->st.last_user, sizeof r->st.last_user, "%s", c->user);
-            }
+        if (d->new_user)
+            replica_add_user(r, d->user_id, c->user, c->address);
+        replica_take(r, d->book_id, e->origin, d->user_id);
+        r->cat.taken_seq[d->book_id] = e->seq;
+        struct keymap_entry *k = replica_key_put(r, (const unsigned char *)c->key);
+        if (k) {
+            k->book_id = d->book_id;
+            k->seq = e->seq;
+            k->origin = e->origin;
+            snprintf(k->user, sizeof k->user, "%s", c->user);
         }
+        if (e->origin == r->instance) {
+            r->st.last_book_id = d->book_id;
+            snprintf(r->st.last_user, sizeof r->st.last_user, "%s", c->user);
+        }
+    }
+    if (op->kind == OP_BOOK_RELEASE && d->applies) {
+        const op_book_release *rel = &op->repl_op_u.book_release;
+        struct keymap_entry *k = replica_key_put(r, (const unsigned char *)rel->key);
+        if (k) {
+            k->released = true;
+            k->book_id = 0;
+            snprintf(k->user, sizeof k->user, "%s", rel->user);
+        }
+        if (d->result == REPLICA_FREED) {
+            catalogue_release(&r->cat, d->book_id);
+            if (d->free_origin >= 1 && d->free_origin < REPLICA_SERVERS)
+                r->st.by_server[d->free_origin]--;
+        }
+    }
+    if (op->kind == OP_BOOK_CLAIM || op->kind == OP_BOOK_RELEASE) {
         struct replica_outcome *o = &r->outcome[e->seq % REPLICA_OUTCOMES];
-        o->seq = e->seq;
-        o->won = d->applies;
-        o->book_id = d->book_id;
-        o->origin = e->origin;
-        o->server_time_us = c->server_time_us;
-        if (d->applies)
-            r->cat.taken_seq[d->book_id] = e->seq;
+        *o = (struct replica_outcome){.seq = e->seq, .result = d->result, .book_id = d->book_id,
+                                      .taker = d->result == REPLICA_WON ? e->seq : d->taker};
     }
 }
 
@@ -373,7 +490,8 @@ static int replica_load_state(struct replica *r, char *why, size_t len)
     replica_new_session(r, s.session);
     int rc = bookdb_each_user(&r->db, replica_add_user, r, why, len) == 0 &&
                      (!s.session ||
-                      bookdb_each_request(&r->db, s.session, replica_load_request, r, why, len) == 0)
+                      (bookdb_each_request(&r->db, s.session, replica_load_request, r, why, len) == 0 &&
+                       bookdb_each_dead_key(&r->db, s.session, replica_load_dead_key, r, why, len) == 0))
                  ? 0
                  : -1;
     replica_wake(r, true);
@@ -456,6 +574,7 @@ void replica_stop(struct replica *r)
     tdestroy(r->users, free);
     tdestroy(r->session_users, free);
     r->users = r->session_users = NULL;
+    keymap_free(&r->keys);
     pthread_cond_destroy(&r->cond);
     for (int i = 0; i < REPLICA_WAITERS; i++)
         pthread_cond_destroy(&r->waiter[i].cond);
@@ -511,26 +630,32 @@ int replica_wait(struct replica *r, int64_t seq, int timeout_ms)
     return done ? 0 : -1;
 }
 
-int replica_claim_outcome(struct replica *r, int64_t seq, int *book_id)
+enum replica_result replica_outcome(struct replica *r, int64_t seq, int *book_id, int64_t *taker)
 {
     pthread_mutex_lock(&r->lock);
     const struct replica_outcome *o = &r->outcome[seq % REPLICA_OUTCOMES];
-    int rc = o->seq == seq ? (o->won ? 1 : 0) : -1;
+    enum replica_result rc = o->seq == seq ? o->result : REPLICA_UNKNOWN;
     *book_id = o->book_id;
+    *taker = o->taker;
     pthread_mutex_unlock(&r->lock);
     return rc;
 }
 
-int64_t replica_taker(struct replica *r, int book_id, int origin, int64_t server_time_us)
+enum replica_result replica_key(struct replica *r, const unsigned char *key, const char *user,
+                                int *book_id, int64_t *taker, int64_t *session)
 {
     pthread_mutex_lock(&r->lock);
-    int64_t seq = book_id >= 1 && (size_t)book_id <= r->cat.count && r->cat.taken[book_id]
-                      ? r->cat.taken_seq[book_id]
-                      : 0;
-    const struct replica_outcome *o = &r->outcome[seq % REPLICA_OUTCOMES];
-    bool ours = seq > 0 && o->seq == seq && o->origin == origin && o->server_time_us == server_time_us;
+    const struct keymap_entry *k = keymap_find(&r->keys, key);
+    enum replica_result rc = !k                              ? REPLICA_UNKNOWN
+                             : strcmp(k->user, user) != 0    ? REPLICA_OTHER_USER
+                             : k->released                   ? REPLICA_GIVEN_UP
+                             : k->book_id                    ? REPLICA_HELD
+                                                             : REPLICA_UNKNOWN;
+    *book_id = k ? k->book_id : 0;
+    *taker = k ? k->seq : 0;
+    *session = r->st.session;
     pthread_mutex_unlock(&r->lock);
-    return ours ? seq : 0;
+    return rc;
 }
 
 int replica_reserve(struct replica *r, int64_t *session)

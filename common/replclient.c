@@ -24,7 +24,7 @@ static CLIENT *replclient_handle(struct replclient *rc, char *why, size_t len)
     if (rc->clnt && rpcclient_closed_by_peer(rc->clnt))
         replclient_close(rc);
     if (!rc->clnt)
-        rc->clnt = rpcclient_create(rc->host, REPL_PROG, REPL_V1, "tcp", rc->timeout_ms, why, len);
+        rc->clnt = rpcclient_create(rc->host, REPL_PROG, REPL_V2, "tcp", rc->timeout_ms, why, len);
     return rc->clnt;
 }
 
@@ -37,7 +37,7 @@ int replclient_append(struct replclient *rc, int origin, const repl_op *op, int6
     setquery_args a = {origin, *op};
     setquery_reply rep;
     memset(&rep, 0, sizeof rep);
-    enum clnt_stat st = setquery_1(&a, &rep, c);
+    enum clnt_stat st = setquery_2(&a, &rep, c);
     int rc_ = 0;
     if (st != RPC_SUCCESS) {
         rpcclient_error(c, st, "SETQUERY", why, len);
@@ -66,7 +66,7 @@ int replclient_fetch(struct replclient *rc, int64_t after, int max, int wait_ms,
     clnt_control(c, CLSET_TIMEOUT, (char *)&tv);
     getquery_args a = {after, max, wait_ms};
     memset(rep, 0, sizeof *rep);
-    enum clnt_stat st = getquery_1(&a, rep, c);
+    enum clnt_stat st = getquery_2(&a, rep, c);
     if (st != RPC_SUCCESS) {
         rpcclient_error(c, st, "GETQUERY", why, len);
         replclient_close(rc);

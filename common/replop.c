@@ -17,6 +17,8 @@ const char *replop_kind_name(repl_kind kind)
         return "BOOK_CLAIM";
     case OP_SESSION_CLOSE:
         return "SESSION_CLOSE";
+    case OP_BOOK_RELEASE:
+        return "BOOK_RELEASE";
     }
     return "UNKNOWN";
 }
@@ -120,6 +122,16 @@ const char *replop_check(const repl_op *op, char *why, size_t len)
             return why;
         }
         return NULL;
+    case OP_BOOK_RELEASE: {
+        const op_book_release *r = &op->repl_op_u.book_release;
+        if (r->session < 0)
+            snprintf(why, len, "BOOK_RELEASE: negative session");
+        else if (!replop_name_valid(r->user))
+            snprintf(why, len, "BOOK_RELEASE: user name must be 1 to %d bytes of UTF-8 text", REPL_NAME_MAX - 1);
+        else
+            return NULL;
+        return why;
+    }
     }
     snprintf(why, len, "unknown operation kind %d", (int)op->kind);
     return why;

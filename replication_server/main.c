@@ -69,7 +69,7 @@ int main(int argc, char **argv)
         goto out;
     }
     log_info("main", "serving REPL program %u version %u over TCP; the log ends at %lld",
-             REPL_PROG, REPL_V1, (long long)replog.last_seq);
+             REPL_PROG, REPL_V2, (long long)replog.last_seq);
     rpcserver_loop();
     log_info("main", "stopping");
     repl_service_stop();

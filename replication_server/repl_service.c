@@ -214,7 +214,7 @@ int repl_service_start(const struct repl_service_config *cfg, char *err, size_t 
 {
     repl_cfg = *cfg;
     rpcserver_set_tick(REPL_TICK_MS, repl_tick, NULL);
-    return rpcserver_register(REPL_PROG, REPL_V1, RPCSERVER_TCP, repl_dispatch, err, errlen);
+    return rpcserver_register(REPL_PROG, REPL_V2, RPCSERVER_TCP, repl_dispatch, err, errlen);
 }
 
 void repl_service_stop(void)

@@ -15,12 +15,14 @@ static const char *const replog_sql[][2] = {
     {"last_seq", "SELECT coalesce(max(seq), 0) FROM log"},
     /* A whole group in one statement, so one round trip: a column per array. */
     {"insert",
-     "INSERT INTO log (seq, origin, kind, payload, session, isbn, user_name, appended_at) "
-     "SELECT e.seq, e.origin, e.kind, e.payload, e.session, e.isbn, e.user_name, "
+     "INSERT INTO log (seq, origin, kind, payload, session, isbn, user_name, request_key, "
+     "appended_at) "
+     "SELECT e.seq, e.origin, e.kind, e.payload, e.session, e.isbn, e.user_name, e.request_key, "
      "'epoch'::timestamptz + e.at_us * interval '1 microsecond' "
      "FROM unnest($1::bigint[], $2::integer[], $3::text[], $4::bytea[], $5::bigint[], "
-     "$6::text[], $7::text[], $8::bigint[]) "
-     "AS e(seq, origin, kind, payload, session, isbn, user_name, at_us) ORDER BY e.seq"},
+     "$6::text[], $7::text[], $8::bytea[], $9::bigint[]) "
+     "AS e(seq, origin, kind, payload, session, isbn, user_name, request_key, at_us) "
+     "ORDER BY e.seq"},
     {"read",
      "SELECT seq, origin, (extract(epoch FROM appended_at) * 1000000)::bigint, payload "
      "FROM log WHERE seq > $1 ORDER BY seq LIMIT $2"},
@@ -28,7 +30,7 @@ static const char *const replog_sql[][2] = {
 
 static int replog_connect(struct replog *l, char *err, size_t errlen)
 {
-    static const int nparams[] = {0, 8, 2};
+    static const int nparams[] = {0, 9, 2};
     l->conn = db_connect(l->conninfo, err, errlen);
     if (!l->conn)
         return -1;
@@ -138,6 +140,19 @@ static void replog_readable(struct replog_staged *s, const repl_op *op)
     case OP_SESSION_CLOSE:
         session = op->repl_op_u.session_close.session;
         break;
+    case OP_BOOK_RELEASE:
+        session = op->repl_op_u.book_release.session;
+        snprintf(s->user, sizeof s->user, "%s", op->repl_op_u.book_release.user);
+        s->has_user = true;
+        break;
+    }
+    const char *key = op->kind == OP_BOOK_CLAIM ? op->repl_op_u.book_claim.key
+                      : op->kind == OP_BOOK_RELEASE ? op->repl_op_u.book_release.key : NULL;
+    if (key) {
+        strcpy(s->key, "\\x");
+        for (int i = 0; i < REPL_KEY_LEN; i++)
+            sprintf(s->key + 2 + i * 2, "%02x", (unsigned char)key[i]);
+        s->has_key = true;
     }
     s->has_session = session > 0;
     snprintf(s->session, sizeof s->session, "%" PRId64, session);
@@ -169,7 +184,7 @@ int64_t replog_stage(struct replog *l, int origin, const repl_op *op, char *why,
     return s->item.seq;
 }
 
-enum { RL_SEQ, RL_ORIGIN, RL_KIND, RL_PAYLOAD, RL_SESSION, RL_ISBN, RL_USER, RL_AT, RL_COUNT };
+enum { RL_SEQ, RL_ORIGIN, RL_KIND, RL_PAYLOAD, RL_SESSION, RL_ISBN, RL_USER, RL_KEY, RL_AT, RL_COUNT };
 
 static void replog_add_row(struct pgarray *a, const struct replog_staged *s, char *hex)
 {
@@ -183,6 +198,7 @@ static void replog_add_row(struct pgarray *a, const struct replog_staged *s, cha
     pgarray_add(&a[RL_SESSION], s->has_session ? s->session : NULL);
     pgarray_add(&a[RL_ISBN], s->has_isbn ? s->isbn : NULL);
     pgarray_add(&a[RL_USER], s->has_user ? s->user : NULL);
+    pgarray_add(&a[RL_KEY], s->has_key ? s->key : NULL);
     pgarray_add_i64(&a[RL_AT], s->item.appended_at_us);
 }
 

@@ -30,7 +30,8 @@ struct replog_staged {
     struct replog_item item;
     repl_kind kind;
     char session[24], isbn[16], user[REPL_NAME_MAX];
-    bool has_session, has_isbn, has_user;
+    char key[2 + 2 * REPL_KEY_LEN + 1];   /* "\x" + hex, a bytea's text form */
+    bool has_session, has_isbn, has_user, has_key;
 };
 
 struct replog {

@@ -2,7 +2,7 @@
 # scripts/lib/cluster-rpc.sh: rpcbind and the RPC servers of scripts/cluster (sourced by
 # it): replication, time_server, app1, app2.
 
-# The programs (version 1) a server part registers; it answers when all of them answer.
+# The programs a server part registers; it answers when all of them answer.
 rpc_progs() {
     case $1 in
         replication) echo "$REPL_PROG" ;;
@@ -11,9 +11,13 @@ rpc_progs() {
     esac
 }
 
+# The version a program is served at: REPL and BOOK are at 2 (rpc/*.x), TIME and CLOCK at 1.
+prog_version() {
+    if (($1 == REPL_PROG || ($1 > BOOK_BASE && $1 <= BOOK_BASE + 255))); then echo 2; else echo 1; fi
+}
 rpcbind_answers() { timeout 5 rpcinfo -p localhost >/dev/null 2>&1; }
-rpc_registered() { timeout 5 rpcinfo -p localhost 2>/dev/null | awk -v p="$1" '$1 == p && $2 == 1 { f = 1 } END { exit !f }'; }
-rpc_answers() { timeout 5 rpcinfo -T tcp localhost "$1" 1 >/dev/null 2>&1; }
+rpc_registered() { timeout 5 rpcinfo -p localhost 2>/dev/null | awk -v p="$1" -v v="$(prog_version "$1")" '$1 == p && $2 == v { f = 1 } END { exit !f }'; }
+rpc_answers() { timeout 5 rpcinfo -T tcp localhost "$1" "$(prog_version "$1")" >/dev/null 2>&1; }
 
 rpc_part_answers() {
     local prog
@@ -85,7 +89,7 @@ start_rpc_server() {
                 die "$part: program $prog is already served by a process this script did not start (another cluster?)"
             fi
             # Left behind by a killed process: clear it, or the new server cannot register.
-            timeout 5 rpcinfo -d "$prog" 1 >/dev/null 2>&1 || true
+            timeout 5 rpcinfo -d "$prog" "$(prog_version "$prog")" >/dev/null 2>&1 || true
         fi
     done
     # WINDOWS=1: the time server and app servers open their windows, placed without
@@ -139,9 +143,9 @@ unregister() {
             echo "  program $prog is served by a process this script did not start (left alone)"
             return 0
         fi
-        timeout 5 rpcinfo -d "$prog" 1 >/dev/null 2>&1 || true
+        timeout 5 rpcinfo -d "$prog" "$(prog_version "$prog")" >/dev/null 2>&1 || true
         if rpc_registered "$prog"; then
-            echo "cluster: program $prog is still registered in rpcbind (rpcinfo -d $prog 1 failed)" >&2
+            echo "cluster: program $prog is still registered in rpcbind (rpcinfo -d $prog $(prog_version "$prog") failed)" >&2
             return 1
         fi
         echo "  removed stale rpcbind registration of program $prog"

@@ -66,7 +66,7 @@ spawn_on() {
 }
 
 # rpc_answers FROM HOST PROG: the program answers a NULL call over TCP from FROM.
-rpc_answers() { netbed_exec "$1" timeout -k 1 5 rpcinfo -T tcp "$2" "$3" 1 >/dev/null 2>&1; }
+rpc_answers() { netbed_exec "$1" timeout -k 1 5 rpcinfo -T tcp "$2" "$3" "${4:-1}" >/dev/null 2>&1; }
 
 # psql on the db host as its administrator: -At, one query.
 dbq() { netbed_psql -q -At -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }

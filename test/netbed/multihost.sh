@@ -45,10 +45,10 @@ for spec in repl:replication_server:repl time:time_server:time app1:app_server:a
     [[ -n $c ]] || fail "no $prog command for $h in the README"
     spawn_on "$h" "$name" "$c"
 done
-wait_until "REPL on repl, from cli" 30 rpc_answers cli repl "$REPL_PROG"
+wait_until "REPL on repl, from cli" 30 rpc_answers cli repl "$REPL_PROG" 2
 wait_until "TIME on time, from cli" 30 rpc_answers cli time "$TIME_PROG"
-wait_until "BOOK 1 on app1, from cli" 30 rpc_answers cli app1 "$BOOK1"
-wait_until "BOOK 2 on app2, from cli" 30 rpc_answers cli app2 "$BOOK2"
+wait_until "BOOK 1 on app1, from cli" 30 rpc_answers cli app1 "$BOOK1" 2
+wait_until "BOOK 2 on app2, from cli" 30 rpc_answers cli app2 "$BOOK2" 2
 pass "every daemon answers from the client host over the network"
 
 # ---- registration: one rpcbind per host
@@ -132,7 +132,7 @@ app1_back() {
                     WHERE n.name = 'app1' AND s.outcome = 'applied' AND s.round_id > $last") -ge 2 ]]
 }
 wait_until "app1 synchronised again after its link came back" 40 app1_back
-wait_until "BOOK 1 on app1 answers again" 20 rpc_answers cli app1 "$BOOK1"
+wait_until "BOOK 1 on app1 answers again" 20 rpc_answers cli app1 "$BOOK1" 2
 ask 1 1
 wait_until "both books DBs applying the whole log" 20 caught_up
 books_identical || fail "books1 and books2 differ after the link came back"

@@ -1,18 +1,21 @@
 /* bookctl: the test suite's hands on the BOOK and REPL programs.
  *
  *   bookctl status   --instance N [--host H]
- *   bookctl request  --instance N (--name NAME | --name-len L) [--client-time-us T] [--host H]
+ *   bookctl request  --instance N (--name NAME | --name-len L) [--client-time-us T]
+ *                    [--key HEX] [--attempt K] [--host H]
+ *   bookctl release  --instance N --name NAME --key HEX [--session S] [--host H]
  *   bookctl restart  --instance N --seen S [--name NAME | --name-len L] [--host H]
  *   bookctl race     --seen S [--name NAME] [--host H]
- *   bookctl setquery --op user|open|claim|close|kind:K [--origin O] [--session S]
+ *   bookctl setquery --op user|open|claim|close|release|kind:K [--origin O] [--session S]
  *                    [--isbn X] [--name U] [--address A] [--client-time-us T]
- *                    [--server-time-us T] [--host H]
+ *                    [--server-time-us T] [--key HEX] [--host H]
  *   bookctl getquery [--after N] [--max M] [--wait-ms W] [--host H]
  *   bookctl raw      --port P --mode random|record|partial|huge|badargs [--bytes N]
  *                    [--prog P --proc N] [--hold-ms MS] [--host ADDR]
  *
  * request/restart send names without the .x bound (like clockctl join), so an oversize
- * name reaches the server and must be refused there.
+ * name reaches the server and must be refused there; request --key sends any number of
+ * bytes (default: 16 random ones) and prints key=HEX, so a test can retry with it.
  * race: RESTART_SESSION(seen S) on app servers 1 and 2 at the same moment (two threads,
  * each connected first, released by one barrier); one line per server.
  * setquery: one SETQUERY; kind:K sends an operation whose union arm K does not exist.
@@ -21,7 +24,7 @@
  *   record   one complete record (last-fragment mark, length N) of random bytes,
  *   partial  a record mark announcing N+1000 bytes, then only N random bytes,
  *   huge     a record mark announcing 2^31-1 bytes, then N random bytes,
- *   badargs  a well-formed CALL of prog/1/proc whose arguments are N random bytes;
+ *   badargs  a well-formed CALL of prog/version/proc whose arguments are N random bytes;
  * then prints "sent N bytes" and waits up to --hold-ms for the server: prints what it
  * did (closed the connection, replied, or nothing) and closes.
  * Output: key=value lines. Exit status: 0 done and status OK, 3 the server answered with
@@ -48,14 +51,39 @@
 
 struct args {
     const char *cmd, *host, *name, *op, *isbn, *address, *mode;
-    long instance, name_len, origin, max, wait_ms, port, bytes, hold_ms, proc;
+    long instance, name_len, origin, max, wait_ms, port, bytes, hold_ms, proc, attempt;
     unsigned long prog;
     int64_t seen, session, after, client_time_us, server_time_us;
+    unsigned char key[64];
+    int key_len;            /* -1: none given */
 };
+
+/* --key HEX into a->key; -1 if it is not hex of at most 64 bytes. */
+static int parse_key(struct args *a, const char *hex)
+{
+    size_t n = strlen(hex);
+    if (n % 2 || n / 2 > sizeof a->key)
+        return -1;
+    for (size_t i = 0; i < n / 2; i++) {
+        unsigned v;
+        if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+            return -1;
+        a->key[i] = (unsigned char)v;
+    }
+    a->key_len = (int)(n / 2);
+    return 0;
+}
+
+static void print_key(const char *what, const unsigned char *k, int n)
+{
+    printf(" %s=", what);
+    for (int i = 0; i < n; i++)
+        printf("%02x", k[i]);
+}
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: bookctl status|request|restart|race|setquery|getquery|raw [options]"
+    fprintf(stderr, "usage: bookctl status|request|release|restart|race|setquery|getquery|raw [options]"
                     " (see the source)\n");
     return 2;
 }
@@ -70,6 +98,9 @@ static const char *book_status_name(book_status s)
     case BOOK_ERR_DATABASE: return "DATABASE";
     case BOOK_ERR_BUSY: return "BUSY";
     case BOOK_ERR_INTERNAL: return "INTERNAL";
+    case BOOK_ERR_KEY: return "KEY";
+    case BOOK_ERR_RELEASED: return "RELEASED";
+    case BOOK_ERR_DENIED: return "DENIED";
     }
     return "UNKNOWN";
 }
@@ -88,7 +119,8 @@ static const char *repl_status_name(repl_status s)
 static CLIENT *connect_prog(const char *host, unsigned long prog)
 {
     char err[300];
-    CLIENT *c = rpcclient_create(host, prog, 1, "tcp", TIMEOUT_MS, err, sizeof err);
+    /* BOOK and REPL are both at version 2 (book.x, replication.x). */
+    CLIENT *c = rpcclient_create(host, prog, 2, "tcp", TIMEOUT_MS, err, sizeof err);
     if (!c)
         printf("rpc_error=%s\n", err);
     return c;
@@ -114,7 +146,9 @@ static char *make_name(const struct args *a)
 
 static bool_t xdr_book_request_unbounded(XDR *x, book_request *r)
 {
-    return xdr_string(x, &r->user, ~0u) && xdr_int64_t(x, &r->client_time_us);
+    return xdr_string(x, &r->user, ~0u) && xdr_int64_t(x, &r->client_time_us) &&
+           xdr_bytes(x, &r->key.book_key_val, &r->key.book_key_len, ~0u) &&
+           xdr_int(x, &r->attempt);
 }
 
 static bool_t xdr_restart_args_unbounded(XDR *x, restart_args *r)
@@ -129,7 +163,7 @@ static int cmd_status(const struct args *a)
         return 1;
     status_reply r;
     memset(&r, 0, sizeof r);
-    enum clnt_stat st = status_1(NULL, &r, c);
+    enum clnt_stat st = status_2(NULL, &r, c);
     int rc = 0;
     if (st != RPC_SUCCESS) {
         printf("rpc_error=%s\n", clnt_sperrno(st));
@@ -151,7 +185,7 @@ static int cmd_request(const struct args *a)
     if (!c)
         return 1;
     char *name = make_name(a);
-    book_request req = {name, a->client_time_us};
+    book_request req = {name, a->client_time_us, {(u_int)a->key_len, (char *)a->key}, (int)a->attempt};
     book_reply r;
     memset(&r, 0, sizeof r);
     enum clnt_stat st = clnt_call(c, REQUEST_BOOK, (xdrproc_t)xdr_book_request_unbounded,
@@ -162,14 +196,19 @@ static int cmd_request(const struct args *a)
         rc = 1;
     } else {
         printf("status=%s", book_status_name(r.status));
+        print_key("key", a->key, a->key_len);
         if (r.status == BOOK_OK) {
             const book_info *b = &r.book_reply_u.book;
-            printf(" isbn=%s session=%" PRId64 " request=%" PRId64 " server=%d\n", b->isbn,
-                   (int64_t)b->session, (int64_t)b->request_id, b->server);
+            printf(" isbn=%s session=%" PRId64 " request=%" PRId64 " server=%d again=%d\n", b->isbn,
+                   (int64_t)b->session, (int64_t)b->request_id, b->server, b->again);
         } else if (r.status == BOOK_SESSION_OVER) {
             const session_summary *s = &r.book_reply_u.summary;
-            printf(" session=%" PRId64 " books_total=%d handed_out=%d\n", (int64_t)s->session,
+            printf(" session=%" PRId64 " books_total=%d handed_out=%d by_server=", (int64_t)s->session,
                    s->books_total, s->handed_out);
+            for (u_int i = 0; i < s->by_server.by_server_len; i++)
+                printf("%s%d:%d", i ? "," : "", s->by_server.by_server_val[i].server,
+                       s->by_server.by_server_val[i].books);
+            printf("\n");
         } else {
             printf(" message=%s\n", r.book_reply_u.message);
         }
@@ -177,6 +216,40 @@ static int cmd_request(const struct args *a)
         xdr_free((xdrproc_t)xdr_book_reply, (char *)&r);
     }
     free(name);
+    clnt_destroy(c);
+    return rc;
+}
+
+static const char *release_outcome_name(release_outcome o)
+{
+    switch (o) {
+    case RELEASE_FREED: return "freed";
+    case RELEASE_NOTHING: return "nothing";
+    case RELEASE_ALREADY: return "already";
+    case RELEASE_SESSION_OVER: return "session_over";
+    }
+    return "unknown";
+}
+
+static int cmd_release(const struct args *a)
+{
+    CLIENT *c = connect_prog(a->host, BOOK_PROG + (unsigned long)a->instance);
+    if (!c)
+        return 1;
+    release_args ra = {(char *)a->name, {(u_int)a->key_len, (char *)a->key}, a->session};
+    release_reply r;
+    memset(&r, 0, sizeof r);
+    enum clnt_stat st = release_book_2(&ra, &r, c);
+    int rc;
+    if (st != RPC_SUCCESS) {
+        printf("rpc_error=%s\n", clnt_sperrno(st));
+        rc = 1;
+    } else {
+        printf("status=%s outcome=%s message=%s\n", book_status_name(r.status),
+               r.status == BOOK_OK ? release_outcome_name(r.outcome) : "-", r.message);
+        rc = r.status == BOOK_OK ? 0 : 3;
+        xdr_free((xdrproc_t)xdr_release_reply, (char *)&r);
+    }
     clnt_destroy(c);
     return rc;
 }
@@ -312,6 +385,12 @@ static int cmd_setquery(const struct args *a)
         c->address = (char *)a->address;
         c->client_time_us = a->client_time_us;
         c->server_time_us = a->server_time_us;
+        memcpy(c->key, a->key, sizeof c->key);
+    } else if (strcmp(a->op, "release") == 0) {
+        op->kind = OP_BOOK_RELEASE;
+        op->repl_op_u.book_release.session = a->session;
+        op->repl_op_u.book_release.user = name;
+        memcpy(op->repl_op_u.book_release.key, a->key, sizeof op->repl_op_u.book_release.key);
     } else if (strcmp(a->op, "close") == 0) {
         op->kind = OP_SESSION_CLOSE;
         op->repl_op_u.session_close.session = a->session;
@@ -414,8 +493,10 @@ static int cmd_raw(const struct args *a)
         fill_random(buf + 4, n);
         len = n + 4;
     } else if (strcmp(a->mode, "badargs") == 0) {
-        /* xid, CALL, rpcvers 2, prog, vers 1, proc, AUTH_NONE cred and verifier. */
-        uint32_t hdr[10] = {0x62616421u, 0, 2, (uint32_t)a->prog, 1, (uint32_t)a->proc, 0, 0, 0, 0};
+        /* xid, CALL, rpcvers 2, prog, vers, proc, AUTH_NONE cred and verifier. TIME and
+         * CLOCK are at version 1, REPL and BOOK at version 2. */
+        uint32_t vers = a->prog >= REPL_PROG ? 2 : 1;
+        uint32_t hdr[10] = {0x62616421u, 0, 2, (uint32_t)a->prog, vers, (uint32_t)a->proc, 0, 0, 0, 0};
         put32(buf, 0x80000000u | (uint32_t)(sizeof hdr + n));
         for (int i = 0; i < 10; i++)
             put32(buf + 4 + 4 * i, hdr[i]);
@@ -500,7 +581,8 @@ int main(int argc, char **argv)
     struct args a = {.cmd = argv[1], .host = "localhost", .instance = 0, .name_len = -1,
                      .origin = 1, .max = REPL_BATCH_MAX, .address = "127.0.0.1", .op = "",
                      .mode = "random", .bytes = 64, .hold_ms = 1000, .client_time_us = -1,
-                     .server_time_us = 43200000000LL, .session = 1};
+                     .server_time_us = 43200000000LL, .session = 1, .attempt = 1,
+                     .key_len = -1};
     static const struct option opts[] = {
         {"host", 1, NULL, 'H'}, {"instance", 1, NULL, 'i'}, {"name", 1, NULL, 'N'},
         {"name-len", 1, NULL, 'L'}, {"seen", 1, NULL, 's'}, {"client-time-us", 1, NULL, 'c'},
@@ -509,7 +591,7 @@ int main(int argc, char **argv)
         {"after", 1, NULL, 'a'}, {"max", 1, NULL, 'm'}, {"wait-ms", 1, NULL, 'w'},
         {"port", 1, NULL, 'P'}, {"mode", 1, NULL, 'M'}, {"bytes", 1, NULL, 'b'},
         {"prog", 1, NULL, 'p'}, {"proc", 1, NULL, 'r'}, {"hold-ms", 1, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"key", 1, NULL, 'k'}, {"attempt", 1, NULL, 't'}, {NULL, 0, NULL, 0}};
     int opt;
     optind = 2;
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -535,15 +617,28 @@ int main(int argc, char **argv)
         case 'p': a.prog = strtoul(optarg, NULL, 0); break;
         case 'r': a.proc = strtol(optarg, NULL, 10); break;
         case 'h': a.hold_ms = strtol(optarg, NULL, 10); break;
+        case 'k':
+            if (parse_key(&a, optarg) < 0)
+                return usage();
+            break;
+        case 't': a.attempt = strtol(optarg, NULL, 10); break;
         default: return usage();
         }
     }
     srandom((unsigned)(mono_ns() ^ getpid()));
+    if (a.key_len < 0) {
+        /* A fresh request's key, as a client makes one. */
+        for (int i = 0; i < 16; i++)
+            a.key[i] = (unsigned char)random();
+        a.key_len = 16;
+    }
     bool named = a.name || a.name_len >= 0;
     if (strcmp(a.cmd, "status") == 0 && a.instance > 0)
         return cmd_status(&a);
     if (strcmp(a.cmd, "request") == 0 && a.instance > 0 && named)
         return cmd_request(&a);
+    if (strcmp(a.cmd, "release") == 0 && a.instance > 0 && a.name)
+        return cmd_release(&a);
     if (strcmp(a.cmd, "restart") == 0 && a.instance > 0) {
         if (!named)
             a.name = "bookctl";

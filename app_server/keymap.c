@@ -1,0 +1,76 @@
+#include "keymap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void keymap_init(struct keymap *m)
+{
+    memset(m, 0, sizeof *m);
+}
+
+void keymap_free(struct keymap *m)
+{
+    free(m->slot);
+    keymap_init(m);
+}
+
+void keymap_clear(struct keymap *m)
+{
+    if (m->slot)
+        memset(m->slot, 0, m->cap * sizeof *m->slot);
+    m->count = 0;
+}
+
+static size_t keymap_hash(const unsigned char *key)
+{
+    uint64_t h;
+    memcpy(&h, key, sizeof h);
+    return (size_t)h;
+}
+
+static struct keymap_entry *keymap_probe(struct keymap_entry *slot, size_t cap,
+                                         const unsigned char *key)
+{
+    for (size_t i = keymap_hash(key) & (cap - 1);; i = (i + 1) & (cap - 1))
+        if (!slot[i].used || memcmp(slot[i].key, key, KEYMAP_KEY_LEN) == 0)
+            return &slot[i];
+}
+
+struct keymap_entry *keymap_find(const struct keymap *m, const unsigned char *key)
+{
+    if (m->cap == 0)
+        return NULL;
+    struct keymap_entry *e = keymap_probe(m->slot, m->cap, key);
+    return e->used ? e : NULL;
+}
+
+/* Keeps the table at most half full, so a probe stays short. */
+static int keymap_grow(struct keymap *m)
+{
+    size_t cap = m->cap ? m->cap * 2 : 256;
+    struct keymap_entry *slot = calloc(cap, sizeof *slot);
+    if (!slot)
+        return -1;
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->slot[i].used)
+            *keymap_probe(slot, cap, m->slot[i].key) = m->slot[i];
+    free(m->slot);
+    m->slot = slot;
+    m->cap = cap;
+    return 0;
+}
+
+struct keymap_entry *keymap_put(struct keymap *m, const unsigned char *key)
+{
+    struct keymap_entry *e = keymap_find(m, key);
+    if (e)
+        return e;
+    if ((m->count + 1) * 2 > m->cap && keymap_grow(m) < 0)
+        return NULL;
+    e = keymap_probe(m->slot, m->cap, key);
+    memset(e, 0, sizeof *e);
+    e->used = true;
+    memcpy(e->key, key, KEYMAP_KEY_LEN);
+    m->count++;
+    return e;
+}

@@ -20,7 +20,7 @@ static int asview_status_job(void *arg)
         replica_status(v->replica, &s.st);
         /* The catalogue is guarded by the replica's lock (it is rebuilt on a reload). */
         pthread_mutex_lock(&v->replica->lock);
-        const struct catalogue_book *b = catalogue_by_id(&v->replica->cat, s.st.last_book_id);
+        const struct catalogue_book *b = catalogue_by_id(&v->replica->state.cat, s.st.last_book_id);
         if (b) {
             snprintf(s.title, sizeof s.title, "%s", b->title ? b->title : "");
             snprintf(s.author, sizeof s.author, "%s", b->author ? b->author : "");

@@ -1,66 +1,68 @@
-/* handout: handing out a book, releasing one and restarting a session, run by the book
- * service's worker threads (each with its own replication client). A request picks a
- * random free book in the local view, appends BOOK_CLAIM with the request's key, waits
- * until the log is applied up to its claim, and answers only then: a book given out has
- * been claimed in the log first. A claim lost to another server makes it try another
- * book; a claim whose key already held a book (an earlier try of the same request, on
- * any server) answers with that book. A retry (attempt > 1) first follows the log to its
- * end, so a claim of the same key in flight through another server is seen before a new
- * one is appended. */
+/* handout: what REQUEST_BOOK, RELEASE_BOOK and RESTART_SESSION do, as requests that
+ * wait for the log without a thread of their own.
+ *
+ * A book request with a key that already holds a book (applied so far) gets that book
+ * at once. Otherwise it reserves a random free book of the local view and queues a
+ * BOOK_CLAIM with its key (replica_append); when the claim is applied, it answers: the
+ * book if the claim won, the key's book if an earlier try of the same request (on any
+ * server) got one first, or, if the book went to someone else, it claims another. So a
+ * retry needs no round trip of its own to learn what its earlier tries did: its claim
+ * is applied after everything before it in the log, and the key settles it. A release
+ * queues BOOK_RELEASE, a new session SESSION_OPEN, and each answers with what applying
+ * it did. Every answer goes out on the RPC loop's thread (rpcdefer_post). */
 #ifndef AS_HANDOUT_H
 #define AS_HANDOUT_H
 
 #include "book_rpc.h"
 #include "clock.h"
-#include "replclient.h"
 #include "replica.h"
+#include "rpcdefer.h"
+
+#include <stdatomic.h>
 
 #define HANDOUT_MAX_TRIES 32
-/* A request is answered within this time of its arrival, well inside the client's
- * 10 s call timeout, so a late answer never reaches a caller that gave up. */
-#define HANDOUT_DEADLINE_MS 6000
+/* A request is answered ("try again" at worst) within this time of its arrival, inside
+ * the client's time for one try (2.5 s), so the client hears why before it moves on. */
+#define HANDOUT_DEADLINE_MS 2000
+#define HANDOUT_MAX_IN_FLIGHT 4096
 
-struct handout_ctx {
+struct handout {
     struct replica *replica;
     struct clock *clock;
     int instance;
-    struct replclient repl;     /* this worker's own */
-    struct bookdb db;           /* this worker's own, only to check the DB answers */
+    int64_t close_queued;       /* the session whose SESSION_CLOSE was queued (replica lock) */
+    atomic_int in_flight;
 };
 
-/* Fills rep (strings point into buffers owned by rep's caller via the out parameters). */
-struct handout_result {
-    book_reply reply;
+enum handout_kind { HANDOUT_REQUEST, HANDOUT_RESTART, HANDOUT_RELEASE };
+
+/* One call, from its arrival to its answer. Filled by the book service, then owned by
+ * handout (handout_start), which answers it and frees it. */
+struct handout_call {
+    struct replica_pending pending;
+    struct handout *h;
+    enum handout_kind kind;
+    struct rpcdefer *call;
+    char user[BOOK_NAME_MAX];
+    char address[64];
+    int64_t client_time_us;
+    int64_t session;            /* RESTART: the one seen to end; RELEASE: the request's */
+    unsigned char key[BOOK_KEY_LEN];
+    int attempt;
+    int book_id;                /* REQUEST: the book reserved for the claim in flight */
+    int tries;                  /* REQUEST: claims made */
+    repl_op op;                 /* the operation in flight (its strings point here) */
+    /* The answer. */
+    book_reply book;
+    session_reply restart;
+    release_reply release;
     char isbn[16], title[BOOK_TITLE_MAX], author[BOOK_AUTHOR_MAX], message[BOOK_MESSAGE_MAX];
     server_count by_server[BOOK_SERVERS_MAX];
 };
 
-/* One REQUEST_BOOK, checked by the book service. */
-struct handout_ask {
-    const char *user, *address;
-    int64_t client_time_us;
-    unsigned char key[16];
-    int attempt;
-};
-
-void handout_request(struct handout_ctx *h, const struct handout_ask *a, int64_t deadline_ns,
-                     struct handout_result *out);
-
-struct handout_release {
-    release_reply reply;
-    char message[BOOK_MESSAGE_MAX];
-};
-
-/* RELEASE_BOOK: appends BOOK_RELEASE and answers with what applying it did. */
-void handout_release(struct handout_ctx *h, const char *user, const unsigned char *key,
-                     int64_t session, int64_t deadline_ns, struct handout_release *out);
-
-struct handout_restart {
-    session_reply reply;
-    char message[BOOK_MESSAGE_MAX];
-};
-
-void handout_restart(struct handout_ctx *h, const char *user, int64_t seen_session,
-                     int64_t deadline_ns, struct handout_restart *out);
+void handout_init(struct handout *h, struct replica *replica, struct clock *clock, int instance);
+/* Loop thread: takes the call (its arguments checked) and answers it, now or later.
+ * False (nothing taken) if too many are in flight. */
+bool handout_start(struct handout_call *c);
 
 #endif

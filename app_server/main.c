@@ -51,7 +51,6 @@ static void usage(FILE *f)
             "  --db CONNINFO           libpq connection string of this server's books DB\n"
             "                          (default \"dbname=booksN\"; PGHOST, PGPORT... apply)\n"
             "  --replication HOST      where the replication server runs (default localhost)\n"
-            "  --workers N             threads handing out books: requests in flight (default 16)\n"
             "  --name NAME             node name given to the time server (default appN)\n"
             "  --time-server HOST      where the time server runs (default localhost)\n"
             "  --advertise HOST        host the time server should call back (default: the\n"
@@ -73,7 +72,6 @@ struct app_options {
     const char *advertise;
     char db[256];
     const char *replication;
-    long workers;
     struct allow_list clients;
 };
 
@@ -84,7 +82,6 @@ static const struct option own_options[] = {
     {"advertise", required_argument, NULL, OPT_ADVERTISE},
     {"db", required_argument, NULL, OPT_DB},
     {"replication", required_argument, NULL, OPT_REPLICATION},
-    {"workers", required_argument, NULL, OPT_WORKERS},
     {"clients", required_argument, NULL, OPT_CLIENTS},
     {NULL, 0, NULL, 0},
 };
@@ -124,10 +121,6 @@ static int own_option(int opt, const char *arg, void *ctx)
         }
         break;
     }
-    case OPT_WORKERS:
-        if (options_long("workers", arg, 1, 64, &o->workers) < 0)
-            return -1;
-        break;
     }
     return 0;
 }
@@ -162,7 +155,8 @@ static void app_resume(void *arg)
 struct app_books {
     struct replica replica;
     struct book_service_config cfg;
-    const char *db;
+    const char *db, *repl_host;
+    int rpc_timeout_ms;
     pthread_t thread;
     bool started, replica_up, serving;
 };
@@ -203,7 +197,7 @@ static int app_books_first_session(struct app_books *b, char *why, size_t len)
     if (s.session != 0)
         return 0;
     struct replclient rc;
-    replclient_init(&rc, b->cfg.repl_host, b->cfg.rpc_timeout_ms);
+    replclient_init(&rc, b->repl_host, b->rpc_timeout_ms);
     repl_op op = {.kind = OP_SESSION_OPEN};
     op.repl_op_u.session_open.prev_session = 0;
     int64_t seq = 0;
@@ -221,8 +215,8 @@ static void *app_books_main(void *arg)
 {
     struct app_books *b = arg;
     char why[400];
-    if (replica_start(&b->replica, b->db, b->cfg.repl_host, b->cfg.instance,
-                      b->cfg.rpc_timeout_ms, rpcserver_stopping, why, sizeof why) < 0 ||
+    if (replica_start(&b->replica, b->db, b->repl_host, b->cfg.instance,
+                      b->rpc_timeout_ms, rpcserver_stopping, why, sizeof why) < 0 ||
         app_books_first_session(b, why, sizeof why) < 0) {
         if (!rpcserver_stopping())
             log_error("books", "cannot serve books: %s", why);
@@ -238,10 +232,8 @@ static void *app_books_main(void *arg)
 
 int main(int argc, char **argv)
 {
-    /* A worker mostly waits (its SETQUERY, then the applier), so workers bound the
-     * requests in flight: 16 keep the benchmark's 16 clients per server from queueing. */
     struct app_options o = {.instance = 1, .time_server = "localhost", .advertise = "",
-                            .replication = "localhost", .workers = 16};
+                            .replication = "localhost"};
     proc_options_default(&o.proc);
     int rc = parse_args(argc, argv, &o);
     if (rc >= 0)
@@ -277,9 +269,9 @@ int main(int argc, char **argv)
              o.instance);
     static struct app_books books;
     books.db = o.db;
-    books.cfg = (struct book_service_config){&books.replica, &clk, (int)o.instance, o.replication,
-                                             o.db, o.proc.rpc_timeout_ms, (int)o.workers,
-                                             o.clients};
+    books.repl_host = o.replication;
+    books.rpc_timeout_ms = o.proc.rpc_timeout_ms;
+    books.cfg = (struct book_service_config){&books.replica, &clk, (int)o.instance, o.clients};
     err_no = pthread_create(&books.thread, NULL, app_books_main, &books);
     if (err_no != 0) {
         log_error("books", "starting the book service: %s", strerror(err_no));
@@ -292,8 +284,6 @@ int main(int argc, char **argv)
     proc_serve(&o.proc, app_window, &wc);
     log_info("main", "stopping");
     pthread_join(books.thread, NULL);
-    if (books.serving)
-        book_service_stop();
     if (books.replica_up)
         replica_stop(&books.replica);
     joiner_stop(&joiner);

@@ -28,13 +28,13 @@ static CLIENT *replclient_handle(struct replclient *rc, char *why, size_t len)
     return rc->clnt;
 }
 
-int replclient_append(struct replclient *rc, int origin, const repl_op *op, int64_t *seq,
-                      char *why, size_t len)
+int replclient_append_many(struct replclient *rc, int origin, repl_op *ops, unsigned n,
+                           int64_t *seq, char *why, size_t len)
 {
     CLIENT *c = replclient_handle(rc, why, len);
     if (!c)
         return -1;
-    setquery_args a = {origin, *op};
+    setquery_args a = {origin, {n, ops}};
     setquery_reply rep;
     memset(&rep, 0, sizeof rep);
     enum clnt_stat st = setquery_2(&a, &rep, c);
@@ -52,6 +52,13 @@ int replclient_append(struct replclient *rc, int origin, const repl_op *op, int6
     }
     xdr_free((xdrproc_t)xdr_setquery_reply, (char *)&rep);
     return rc_;
+}
+
+int replclient_append(struct replclient *rc, int origin, const repl_op *op, int64_t *seq,
+                      char *why, size_t len)
+{
+    repl_op one = *op;
+    return replclient_append_many(rc, origin, &one, 1, seq, why, len);
 }
 
 int replclient_fetch(struct replclient *rc, int64_t after, int max, int wait_ms,

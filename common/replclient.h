@@ -16,8 +16,13 @@ struct replclient {
 
 void replclient_init(struct replclient *rc, const char *host, int timeout_ms);
 void replclient_close(struct replclient *rc);
-/* SETQUERY. 0: stored as *seq. -1: the replication server could not be reached or
- * could not store it (why); -2: it refused the operation (why). */
+/* SETQUERY of n operations (1..REPL_APPEND_MAX), stored as consecutive entries from
+ * *first_seq on. 0: stored. -1: the replication server could not be reached or could
+ * not store them, or the answer was lost (they may be stored) (why); -2: it refused
+ * them, nothing stored (why). */
+int replclient_append_many(struct replclient *rc, int origin, repl_op *ops, unsigned n,
+                           int64_t *first_seq, char *why, size_t len);
+/* SETQUERY of one operation: its entry in *seq. Returns as replclient_append_many. */
 int replclient_append(struct replclient *rc, int origin, const repl_op *op, int64_t *seq,
                       char *why, size_t len);
 /* GETQUERY, waiting up to wait_ms for an entry. 0: rep filled (free it with

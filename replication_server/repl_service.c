@@ -103,6 +103,35 @@ static void repl_flush(void *unused)
     repl_nsets = 0;
 }
 
+/* Checks every operation of a SETQUERY before staging any: all of them or none. */
+static repl_status repl_check_ops(const setquery_args *a, char *why, size_t len)
+{
+    if (a->origin < 1 || a->origin > 255) {
+        snprintf(why, len, "SETQUERY refused: origin %d outside 1..255", a->origin);
+        return REPL_ERR_BADARG;
+    }
+    u_int n = a->ops.ops_len;
+    if (n == 0) {
+        snprintf(why, len, "SETQUERY refused: no operation");
+        return REPL_ERR_BADARG;
+    }
+    for (u_int i = 0; i < n; i++) {
+        char one[REPL_MESSAGE_MAX];
+        if (replop_check(&a->ops.ops_val[i], one, sizeof one)) {
+            if (n == 1)
+                snprintf(why, len, "%s", one);
+            else
+                snprintf(why, len, "operation %u of %u: %s", i + 1, n, one);
+            return REPL_ERR_BADARG;
+        }
+    }
+    if (repl_cfg.log->nstaged + n > REPLOG_STAGE_MAX) {
+        snprintf(why, len, "too many entries waiting to be stored, try again");
+        return REPL_ERR_STORAGE;
+    }
+    return REPL_OK;
+}
+
 static void repl_setquery(struct svc_req *rq, SVCXPRT *x, const setquery_args *a)
 {
     char who[64], why[REPL_MESSAGE_MAX];
@@ -111,18 +140,22 @@ static void repl_setquery(struct svc_req *rq, SVCXPRT *x, const setquery_args *a
         svcerr_systemerr(x);
         return;
     }
-    int64_t seq = -1;
+    int64_t first = -1;
     repl_status st = REPL_OK;
     if (!repl_allowed(rq, who, sizeof who)) {
         st = REPL_ERR_DENIED;
         snprintf(why, sizeof why, "SETQUERY refused: caller %s is not in --allow", who);
-    } else if (a->origin < 1 || a->origin > 255) {
-        st = REPL_ERR_BADARG;
-        snprintf(why, sizeof why, "SETQUERY refused: origin %d outside 1..255", a->origin);
-    } else if (replop_check(&a->op, why, sizeof why)) {
-        st = REPL_ERR_BADARG;
-    } else if ((seq = replog_stage(repl_cfg.log, a->origin, &a->op, why, sizeof why)) < 0) {
-        st = REPL_ERR_STORAGE;
+    } else if ((st = repl_check_ops(a, why, sizeof why)) == REPL_OK) {
+        size_t before = repl_cfg.log->nstaged;
+        for (u_int i = 0; i < a->ops.ops_len && st == REPL_OK; i++) {
+            int64_t seq = replog_stage(repl_cfg.log, a->origin, &a->ops.ops_val[i], why, sizeof why);
+            if (seq < 0)
+                st = REPL_ERR_STORAGE;
+            else if (i == 0)
+                first = seq;
+        }
+        if (st != REPL_OK)
+            replog_unstage(repl_cfg.log, before);
     }
     if (st != REPL_OK) {
         log_warn("setquery", "from %s: %s", who, why);
@@ -132,7 +165,7 @@ static void repl_setquery(struct svc_req *rq, SVCXPRT *x, const setquery_args *a
     if (repl_nsets == 0)
         rpcdefer_post(repl_flush, NULL);
     repl_sets[repl_nsets].call = call;
-    repl_sets[repl_nsets].seq = seq;
+    repl_sets[repl_nsets].seq = first;
     repl_nsets++;
 }
 

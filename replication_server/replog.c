@@ -184,6 +184,12 @@ int64_t replog_stage(struct replog *l, int origin, const repl_op *op, char *why,
     return s->item.seq;
 }
 
+void replog_unstage(struct replog *l, size_t keep)
+{
+    while (l->nstaged > keep)
+        free(l->staged[--l->nstaged].item.bytes);
+}
+
 enum { RL_SEQ, RL_ORIGIN, RL_KIND, RL_PAYLOAD, RL_SESSION, RL_ISBN, RL_USER, RL_KEY, RL_AT, RL_COUNT };
 
 static void replog_add_row(struct pgarray *a, const struct replog_staged *s, char *hex)

@@ -48,6 +48,8 @@ int replog_open(struct replog *l, const char *conninfo, char *err, size_t errlen
 void replog_close(struct replog *l);
 /* Stages op; returns its sequence number, or -1 with why (stage full, storage down). */
 int64_t replog_stage(struct replog *l, int origin, const repl_op *op, char *why, size_t len);
+/* Drops the entries staged after the first `keep` (a SETQUERY that failed half-way). */
+void replog_unstage(struct replog *l, size_t keep);
 /* Stores every staged entry in one transaction (one statement). 0: all stored; -1: none
  * stored (why). */
 int replog_flush(struct replog *l, char *why, size_t len);

@@ -8,7 +8,7 @@
  *   bookctl race     --seen S [--name NAME] [--host H]
  *   bookctl setquery --op user|open|claim|close|release|kind:K [--origin O] [--session S]
  *                    [--isbn X] [--name U] [--address A] [--client-time-us T]
- *                    [--server-time-us T] [--key HEX] [--host H]
+ *                    [--server-time-us T] [--key HEX] [--repeat N] [--host H]
  *   bookctl getquery [--after N] [--max M] [--wait-ms W] [--host H]
  *   bookctl raw      --port P --mode random|record|partial|huge|badargs [--bytes N]
  *                    [--prog P --proc N] [--hold-ms MS] [--host ADDR]
@@ -18,7 +18,8 @@
  * bytes (default: 16 random ones) and prints key=HEX, so a test can retry with it.
  * race: RESTART_SESSION(seen S) on app servers 1 and 2 at the same moment (two threads,
  * each connected first, released by one barrier); one line per server.
- * setquery: one SETQUERY; kind:K sends an operation whose union arm K does not exist.
+ * setquery: one SETQUERY; kind:K sends an operation whose union arm K does not exist;
+ * --repeat N puts the operation N times in the call (up to one more than allowed).
  * raw: a TCP connection to a port with bytes no RPC client would send:
  *   random   N random bytes (the first four read as a record mark),
  *   record   one complete record (last-fragment mark, length N) of random bytes,
@@ -51,7 +52,7 @@
 
 struct args {
     const char *cmd, *host, *name, *op, *isbn, *address, *mode;
-    long instance, name_len, origin, max, wait_ms, port, bytes, hold_ms, proc, attempt;
+    long instance, name_len, origin, max, wait_ms, port, bytes, hold_ms, proc, attempt, repeat;
     unsigned long prog;
     int64_t seen, session, after, client_time_us, server_time_us;
     unsigned char key[64];
@@ -352,12 +353,13 @@ static int cmd_race(const struct args *a)
 
 /* SETQUERY whose operation has a union arm that does not exist: origin, kind, nothing. */
 struct raw_kind {
-    int origin, kind;
+    int origin, count, kind;
 };
 
+/* setquery_args with one operation of kind k and no body. */
 static bool_t xdr_setquery_raw_kind(XDR *x, struct raw_kind *k)
 {
-    return xdr_int(x, &k->origin) && xdr_int(x, &k->kind);
+    return xdr_int(x, &k->origin) && xdr_int(x, &k->count) && xdr_int(x, &k->kind);
 }
 
 static int cmd_setquery(const struct args *a)
@@ -366,9 +368,11 @@ static int cmd_setquery(const struct args *a)
     memset(&sa, 0, sizeof sa);
     sa.origin = (int)a->origin;
     char *name = make_name(a);
-    struct raw_kind raw = {(int)a->origin, 0};
+    struct raw_kind raw = {(int)a->origin, 1, 0};
     bool is_raw = false;
-    repl_op *op = &sa.op;
+    repl_op ops[REPL_APPEND_MAX + 1];
+    repl_op *op = &ops[0];
+    memset(op, 0, sizeof *op);
     if (strcmp(a->op, "user") == 0) {
         op->kind = OP_USER_SEEN;
         op->repl_op_u.user_seen.name = name;
@@ -401,6 +405,11 @@ static int cmd_setquery(const struct args *a)
         free(name);
         return usage();
     }
+    /* --repeat N: the same operation N times in one call (N may exceed the limit). */
+    for (long i = 1; i < a->repeat; i++)
+        ops[i] = ops[0];
+    sa.ops.ops_len = (u_int)a->repeat;
+    sa.ops.ops_val = ops;
     CLIENT *c = connect_prog(a->host, REPL_PROG);
     if (!c) {
         free(name);
@@ -581,7 +590,7 @@ int main(int argc, char **argv)
     struct args a = {.cmd = argv[1], .host = "localhost", .instance = 0, .name_len = -1,
                      .origin = 1, .max = REPL_BATCH_MAX, .address = "127.0.0.1", .op = "",
                      .mode = "random", .bytes = 64, .hold_ms = 1000, .client_time_us = -1,
-                     .server_time_us = 43200000000LL, .session = 1, .attempt = 1,
+                     .server_time_us = 43200000000LL, .session = 1, .attempt = 1, .repeat = 1,
                      .key_len = -1};
     static const struct option opts[] = {
         {"host", 1, NULL, 'H'}, {"instance", 1, NULL, 'i'}, {"name", 1, NULL, 'N'},
@@ -591,7 +600,8 @@ int main(int argc, char **argv)
         {"after", 1, NULL, 'a'}, {"max", 1, NULL, 'm'}, {"wait-ms", 1, NULL, 'w'},
         {"port", 1, NULL, 'P'}, {"mode", 1, NULL, 'M'}, {"bytes", 1, NULL, 'b'},
         {"prog", 1, NULL, 'p'}, {"proc", 1, NULL, 'r'}, {"hold-ms", 1, NULL, 'h'},
-        {"key", 1, NULL, 'k'}, {"attempt", 1, NULL, 't'}, {NULL, 0, NULL, 0}};
+        {"key", 1, NULL, 'k'}, {"attempt", 1, NULL, 't'}, {"repeat", 1, NULL, 'R'},
+        {NULL, 0, NULL, 0}};
     int opt;
     optind = 2;
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -622,6 +632,11 @@ int main(int argc, char **argv)
                 return usage();
             break;
         case 't': a.attempt = strtol(optarg, NULL, 10); break;
+        case 'R':
+            a.repeat = strtol(optarg, NULL, 10);
+            if (a.repeat < 1 || a.repeat > REPL_APPEND_MAX + 1)
+                return usage();
+            break;
         default: return usage();
         }
     }

@@ -1,0 +1,104 @@
+#include "appender.h"
+
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void *appender_main(void *arg)
+{
+    struct appender *a = arg;
+    struct appender_item batch[REPL_APPEND_MAX];
+    repl_op ops[REPL_APPEND_MAX];
+    for (;;) {
+        pthread_mutex_lock(&a->lock);
+        while (a->count == 0 && !a->stop)
+            pthread_cond_wait(&a->cond, &a->lock);
+        int n = a->count < REPL_APPEND_MAX ? a->count : REPL_APPEND_MAX;
+        for (int i = 0; i < n; i++)
+            batch[i] = a->queue[(a->head + i) % APPENDER_MAX_QUEUED];
+        a->head = (a->head + n) % APPENDER_MAX_QUEUED;
+        a->count -= n;
+        bool stop = a->stop;
+        pthread_mutex_unlock(&a->lock);
+        if (stop) {
+            if (n > 0)
+                a->done(a->ctx, batch, n, -3, 0, "the server is stopping");
+            if (n == 0)
+                break;
+            continue;
+        }
+        for (int i = 0; i < n; i++)
+            ops[i] = batch[i].op;
+        int64_t first = 0;
+        char why[300] = "";
+        int rc = replclient_append_many(&a->repl, a->instance, ops, (unsigned)n, &first, why,
+                                        sizeof why);
+        if (rc == 0) {
+            a->batches++;
+            a->appended += n;
+        } else {
+            log_warn("append", "%d operation%s not appended: %s", n, n == 1 ? "" : "s", why);
+        }
+        a->done(a->ctx, batch, n, rc, first, why);
+    }
+    return NULL;
+}
+
+int appender_start(struct appender *a, const char *repl_host, int instance, int rpc_timeout_ms,
+                   appender_done_fn done, void *ctx, char *why, size_t len)
+{
+    memset(a, 0, sizeof *a);
+    a->instance = instance;
+    a->done = done;
+    a->ctx = ctx;
+    replclient_init(&a->repl, repl_host, rpc_timeout_ms);
+    a->queue = calloc(APPENDER_MAX_QUEUED, sizeof *a->queue);
+    if (!a->queue) {
+        snprintf(why, len, "out of memory for the append queue");
+        return -1;
+    }
+    pthread_mutex_init(&a->lock, NULL);
+    pthread_cond_init(&a->cond, NULL);
+    int rc = pthread_create(&a->thread, NULL, appender_main, a);
+    if (rc != 0) {
+        snprintf(why, len, "starting the appender: %s", strerror(rc));
+        free(a->queue);
+        a->queue = NULL;
+        return -1;
+    }
+    a->started = true;
+    return 0;
+}
+
+void appender_stop(struct appender *a)
+{
+    if (!a->started)
+        return;
+    pthread_mutex_lock(&a->lock);
+    a->stop = true;
+    pthread_cond_broadcast(&a->cond);
+    pthread_mutex_unlock(&a->lock);
+    pthread_join(a->thread, NULL);
+    a->started = false;
+    replclient_close(&a->repl);
+    pthread_cond_destroy(&a->cond);
+    pthread_mutex_destroy(&a->lock);
+    free(a->queue);
+    a->queue = NULL;
+}
+
+bool appender_submit(struct appender *a, const repl_op *op, void *owner)
+{
+    pthread_mutex_lock(&a->lock);
+    bool ok = !a->stop && a->count < APPENDER_MAX_QUEUED;
+    if (ok) {
+        a->queue[(a->head + a->count) % APPENDER_MAX_QUEUED] =
+            (struct appender_item){*op, owner};
+        if (a->count++ == 0)
+            pthread_cond_signal(&a->cond);
+    }
+    pthread_mutex_unlock(&a->lock);
+    return ok;
+}

@@ -1,0 +1,51 @@
+/* appender: this app server's SETQUERYs. Request handlers queue an operation (with
+ * whatever it belongs to); one thread sends everything queued in one SETQUERY of up to
+ * REPL_APPEND_MAX operations, then reports the entry numbers, or the failure, of the
+ * whole batch. One call is in flight at a time, and while it is out the next batch
+ * gathers, so under load a round trip to the replication server and its commit carry
+ * many requests, and quietly a request waits for no one. */
+#ifndef AS_APPENDER_H
+#define AS_APPENDER_H
+
+#include "replclient.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define APPENDER_MAX_QUEUED 8192
+
+struct appender_item {
+    repl_op op;             /* its strings must live until done() has been called */
+    void *owner;            /* handed back to done() (may be NULL) */
+};
+
+/* Called on the appender's thread for each batch sent: rc 0, the operations are entries
+ * first_seq, first_seq + 1, ...; rc -1, the replication server could not be reached or
+ * could not store them, or its answer was lost (they may be stored); rc -2, refused (not
+ * stored); rc -3, the appender stops (not sent). */
+typedef void (*appender_done_fn)(void *ctx, const struct appender_item *items, int n, int rc,
+                                 int64_t first_seq, const char *why);
+
+struct appender {
+    struct replclient repl;
+    int instance;
+    appender_done_fn done;
+    void *ctx;
+    pthread_t thread;
+    bool started, stop;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct appender_item *queue;    /* APPENDER_MAX_QUEUED slots, a ring */
+    int head, count;
+    long batches, appended;         /* calls and operations sent with success */
+};
+
+int appender_start(struct appender *a, const char *repl_host, int instance, int rpc_timeout_ms,
+                   appender_done_fn done, void *ctx, char *why, size_t len);
+/* Reports whatever is still queued with rc -3, then stops. */
+void appender_stop(struct appender *a);
+/* Queues one operation. False if the queue is full or the appender stops. */
+bool appender_submit(struct appender *a, const repl_op *op, void *owner);
+
+#endif

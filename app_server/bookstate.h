@@ -1,0 +1,88 @@
+/* bookstate: the state every app server derives from the replication log, in memory:
+ * the catalogue's free and taken books in the current session, the session, the users,
+ * the request keys, and what each claim and release came to. Applying an entry is
+ * deterministic (it depends only on the entries before it), so every server reaches
+ * the same state: the first claim of a (session, book) wins unless its key already
+ * holds a book (then it takes none: a retried request is served once) or was released;
+ * a release frees the book its key holds; SESSION_OPEN applies only if its previous
+ * session is still the current one. Applying also says what to write to the books DB
+ * (bookdb_entry), so the DB follows memory entry for entry. Not thread-safe: the
+ * replica's lock guards it. */
+#ifndef AS_BOOKSTATE_H
+#define AS_BOOKSTATE_H
+
+#include "bookdb.h"
+#include "catalogue.h"
+#include "keymap.h"
+#include "replication_rpc.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define BOOKSTATE_OUTCOMES 65536
+#define BOOKSTATE_SERVERS 256  /* instances 1..255 */
+
+/* What applying a BOOK_CLAIM or BOOK_RELEASE did. */
+enum bookstate_result {
+    BOOKSTATE_UNKNOWN = -1, /* not applied (yet), or forgotten */
+    BOOKSTATE_WON,          /* the claim took its book */
+    BOOKSTATE_LOST,         /* the book was taken (or the session changed): try another */
+    BOOKSTATE_HELD,         /* the key already held a book: that one, no second */
+    BOOKSTATE_GIVEN_UP,     /* the key was released: no book for it any more */
+    BOOKSTATE_FREED,        /* the release freed the key's book */
+    BOOKSTATE_NOTHING,      /* the key held nothing: it never will */
+    BOOKSTATE_ALREADY,      /* released before */
+    BOOKSTATE_SESSION_OVER, /* the release was for a session that is over */
+    BOOKSTATE_OTHER_USER    /* the key belongs to another user's request: nothing done */
+};
+
+/* What an entry came to once applied. */
+struct bookstate_outcome {
+    int64_t seq;
+    repl_kind kind;
+    enum bookstate_result result;   /* claims and releases */
+    int book_id;                    /* WON: the claim's book; HELD: the key's */
+    int64_t taker;                  /* WON, HELD: the claim that took the book */
+    int64_t session;                /* the current session after the entry */
+};
+
+struct bookstate {
+    struct catalogue cat;
+    int64_t applied_seq;
+    int64_t session;                /* current session, 0: none */
+    bool session_closed;            /* SESSION_CLOSE applied for it */
+    int by_server[BOOKSTATE_SERVERS]; /* [n]: books held from app server n this session */
+    int users;                      /* distinct users served in the session */
+    int instance;                   /* this app server */
+    int last_book_id;               /* the last book this server handed out, 0: none */
+    char last_user[64];             /* ... and to whom */
+    void *known_users;              /* tsearch tree (name, address) -> id */
+    void *session_users;            /* tsearch tree of user ids served this session */
+    struct keymap keys;             /* the current session's request keys */
+    struct bookstate_outcome outcome[BOOKSTATE_OUTCOMES]; /* index seq % BOOKSTATE_OUTCOMES */
+};
+
+/* Loads the catalogue (without covers) from the books DB. 0, or -1 with why. */
+int bookstate_init(struct bookstate *s, int instance, struct bookdb *db, char *why, size_t len);
+void bookstate_free(struct bookstate *s);
+/* Memory from what the books DB holds: its position, session, requests, keys, users. */
+int bookstate_load(struct bookstate *s, struct bookdb *db, char *why, size_t len);
+
+/* Applies entry e (the one after applied_seq), fills *out with what it came to and *db
+ * with its row for the books DB (pointing into e: keep e until the row is written). */
+void bookstate_apply(struct bookstate *s, const repl_entry *e, struct bookstate_outcome *out,
+                     struct bookdb_entry *db);
+/* The outcome of entry seq if it is still remembered (false otherwise). */
+bool bookstate_outcome(const struct bookstate *s, int64_t seq, struct bookstate_outcome *out);
+
+/* What key holds in the current session so far: BOOKSTATE_HELD (*book_id, *taker),
+ * BOOKSTATE_GIVEN_UP, BOOKSTATE_OTHER_USER (another user's request), or
+ * BOOKSTATE_UNKNOWN (a new key, as far as applied). */
+enum bookstate_result bookstate_key(const struct bookstate *s, const unsigned char *key,
+                                    const char *user, int *book_id, int64_t *taker);
+/* Reserves a random free book of the current session: its id (0: none left). */
+int bookstate_reserve(struct bookstate *s);
+void bookstate_unreserve(struct bookstate *s, int book_id);
+int bookstate_handed_out(const struct bookstate *s);
+
+#endif

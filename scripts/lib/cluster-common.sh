@@ -16,7 +16,7 @@ part_comm() {
         chronyd) echo chronyd ;;
         replication) echo replication_server ;;
         time_server) echo time_server ;;
-        app1|app2) echo app_server ;;
+        app[0-9]*) echo app_server ;;
     esac
 }
 

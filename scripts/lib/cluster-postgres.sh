@@ -29,7 +29,7 @@ psql_q() {
 db_schema() {
     case $1 in
         clock) echo "$REPO/db/clock.sql" ;;
-        books1|books2) echo "$REPO/db/books.sql" ;;
+        books[0-9]*) echo "$REPO/db/books.sql" ;;
         replication) echo "$REPO/db/replication.sql" ;;
     esac
 }
@@ -55,7 +55,7 @@ load_catalogue() {
     CATALOGUE_SUMMARY=$(printf '%s\n' "$out" | awk 'NF { l = $0 } END { print l }')
 }
 
-# Create database DB and load its schema (and, into books1/books2, the catalogue) if the
+# Create database DB and load its schema (and, into a books DB, the catalogue) if the
 # files exist (reset-data checks beforehand that they do). Sets DB_LOADED (schema file,
 # catalogue) and CATALOGUE_SUMMARY (the loader's line, or why no catalogue was loaded).
 # On failure, drops DB again, prints why and returns 1.
@@ -74,7 +74,7 @@ make_database() {
         return 1
     fi
     DB_LOADED=$(rel "$file")
-    case $db in books1|books2) ;; *) return 0 ;; esac
+    case $db in books[0-9]*) ;; *) return 0 ;; esac
     if [[ ! -x $LOAD_CATALOGUE ]]; then
         CATALOGUE_SUMMARY="no catalogue ($(rel "$LOAD_CATALOGUE") not found)"
         echo "cluster: postgres: warning: $db created without a catalogue: $LOAD_CATALOGUE not found" >&2
@@ -101,7 +101,7 @@ create_databases() {
             fi
             continue
         fi
-        if [[ $db == books[12] && -x $LOAD_CATALOGUE && -f $(db_schema "$db") && ! -r $CATALOGUE ]]; then
+        if [[ $db == books[0-9]* && -x $LOAD_CATALOGUE && -f $(db_schema "$db") && ! -r $CATALOGUE ]]; then
             die "postgres: catalogue $CATALOGUE not found, needed to create $db (set CATALOGUE)"
         fi
         make_database "$db" || die "postgres: database $db not created"
@@ -169,12 +169,12 @@ stop_postgres() {
 }
 
 # ---------------------------------------------------------------- reset-data
-RESET_DATABASES=(books1 books2 replication)
 
 reset_data() {
-    local part pid prog db d busy=() answering conns
+    local part pid prog db d busy=() answering conns in_list
+    local RESET_DATABASES=("${BOOKS_DBS[@]}" replication)
     pg_answers || die "reset-data: postgres does not answer (scripts/cluster start postgres)"
-    for part in replication app1 app2; do
+    for part in replication "${APP_PARTS[@]}"; do
         if pid=$(part_pid "$part"); then
             busy+=("$part (pid $pid)")
             continue
@@ -186,11 +186,12 @@ reset_data() {
         ((${#answering[@]})) && busy+=("$part (program ${answering[*]} answers; not started by this script)")
     done
     if ((${#busy[@]})); then
-        die "reset-data: refused while running: $(join_by ', ' "${busy[@]}"); stop them first (scripts/cluster stop replication app1 app2)"
+        die "reset-data: refused while running: $(join_by ', ' "${busy[@]}"); stop them first (scripts/cluster stop replication ${APP_PARTS[*]})"
     fi
+    in_list="'$(join_by "', '" "${RESET_DATABASES[@]}")'"
     conns=$(psql_q -d postgres -tAc "SELECT string_agg(format('%s: pid %s%s', datname, pid,
                 CASE WHEN application_name <> '' THEN ' ' || application_name ELSE '' END), '; ')
-            FROM pg_stat_activity WHERE datname IN ('books1', 'books2', 'replication')") \
+            FROM pg_stat_activity WHERE datname IN ($in_list)") \
         || die "reset-data: cannot query pg_stat_activity"
     [[ -z $conns ]] || die "reset-data: refused: connections to the databases ($conns); end them first"
     for db in "${RESET_DATABASES[@]}"; do
@@ -201,7 +202,7 @@ reset_data() {
     for db in "${RESET_DATABASES[@]}"; do
         psql_q -d postgres -c "DROP DATABASE IF EXISTS \"$db\"" || die "reset-data: cannot drop $db"
         if ! make_database "$db"; then
-            # All three or none: the next start (or reset-data) creates them alike.
+            # All or none: the next start (or reset-data) creates them alike.
             for d in "${RESET_DATABASES[@]}"; do drop_quietly "$d"; done
             die "reset-data: $db not recreated; $(join_by ', ' "${RESET_DATABASES[@]}") dropped (the next start creates them afresh)"
         fi

@@ -1,13 +1,13 @@
 # shellcheck shell=bash
 # scripts/lib/cluster-rpc.sh: rpcbind and the RPC servers of scripts/cluster (sourced by
-# it): replication, time_server, app1, app2.
+# it): replication, time_server, app1..appN.
 
 # The programs a server part registers; it answers when all of them answer.
 rpc_progs() {
     case $1 in
         replication) echo "$REPL_PROG" ;;
         time_server) echo "$TIME_PROG" ;;
-        app1|app2) local n=${1#app}; echo "$((CLOCK_BASE + n)) $((BOOK_BASE + n))" ;;
+        app[0-9]*) local n=${1#app}; echo "$((CLOCK_BASE + n)) $((BOOK_BASE + n))" ;;
     esac
 }
 
@@ -74,7 +74,7 @@ stop_rpcbind() {
 # The --db connection string of a database of this cluster.
 db_conninfo() { echo "host=$RUN_DIR port=$PGPORT user=postgres dbname=$1"; }
 
-# replication, time_server, app1, app2
+# replication, time_server, app1..appN
 start_rpc_server() {
     local part=$1 pid prog exe argv
     if pid=$(part_pid "$part"); then
@@ -100,6 +100,8 @@ start_rpc_server() {
             time_server) face=(--position 0,0) ;;
             app1) face=(--position 0,400) ;;
             app2) face=(--position 640,400) ;;
+            # A third and further servers cascade over the middle of the screen.
+            app*) face=(--position "$((320 + 40 * (${part#app} - 3))),$((380 - 30 * (${part#app} - 3)))") ;;
         esac
     fi
     case $part in
@@ -112,10 +114,10 @@ start_rpc_server() {
             argv=("${face[@]}" --tm "$TM" --drift-ppm "$DRIFT_PPM" --utc-server "$UTC_SERVER"
                   --db "$(db_conninfo clock)"
                   ${TIME_SERVER_ARGV[@]+"${TIME_SERVER_ARGV[@]}"}) ;;
-        app1|app2)
-            local n=${part#app} extra
+        app*)
+            local n=${part#app} extra own="APP${part#app}_ARGS"
             exe=$BIN_DIR/app_server
-            if ((n == 1)); then extra=(${APP1_ARGV[@]+"${APP1_ARGV[@]}"}); else extra=(${APP2_ARGV[@]+"${APP2_ARGV[@]}"}); fi
+            read -r -a extra <<<"${!own:-}"
             argv=("${face[@]}" --instance "$n" --time-server localhost --drift-ppm "$DRIFT_PPM"
                   --db "$(db_conninfo "books$n")" --replication localhost
                   ${APP_SERVER_ARGV[@]+"${APP_SERVER_ARGV[@]}"} ${extra[@]+"${extra[@]}"}) ;;

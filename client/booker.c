@@ -2,83 +2,31 @@
 
 #include "book_rpc.h"
 #include "log.h"
-#include "replysync.h"
-#include "rpcclient.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 
 /* Threads: the window posts commands (booker_request/booker_restart) and reads the view;
- * the worker thread owns the CLIENT handle and is the only one making calls. Everything
- * they share (view, seen, fd, stopping) is under b->lock, held only to copy, never
- * across a call. booker_stop shuts the handle's socket down so a call that waits for a
- * hung server ends at once instead of after its timeout. */
+ * the worker thread is the only one making calls (through b->conn). Everything they
+ * share (view, seen, stopping) is under b->lock, held only to copy, never across a call.
+ * booker_stop cuts b->conn, so a call that waits for a hung server ends at once instead
+ * of after its timeout, and a request out gives up and releases its key. */
 
-static void booker_drop(struct booker *b)
-{
-    pthread_mutex_lock(&b->lock);
-    b->fd = -1;
-    pthread_mutex_unlock(&b->lock);
-    if (b->clnt)
-        clnt_destroy(b->clnt);
-    b->clnt = NULL;
-}
-
-/* A connection, made if there is none. false with the reason in err. */
-static bool booker_connect(struct booker *b, char *err, size_t len)
-{
-    pthread_mutex_lock(&b->lock);
-    bool stopping = b->stopping;
-    pthread_mutex_unlock(&b->lock);
-    if (stopping) {
-        /* booker_stop shut the socket down: no reconnecting now. */
-        snprintf(err, len, "stopping");
-        return false;
-    }
-    if (b->clnt && rpcclient_closed_by_peer(b->clnt))
-        booker_drop(b); /* the app server restarted since the last call */
-    if (b->clnt)
-        return true;
-    b->clnt = rpcclient_create(b->cfg.server, b->cfg.prog, BOOK_V1, "tcp", b->cfg.rpc_timeout_ms,
-                               err, len);
-    if (!b->clnt)
-        return false;
-    int fd = -1;
-    clnt_control(b->clnt, CLGET_FD, (char *)&fd);
-    pthread_mutex_lock(&b->lock);
-    b->fd = fd;
-    stopping = b->stopping;
-    pthread_mutex_unlock(&b->lock);
-    if (stopping) {
-        snprintf(err, len, "stopping");
-        booker_drop(b);
-        return false;
-    }
-    return true;
-}
-
-static void booker_timeout(struct booker *b, int ms)
-{
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    clnt_control(b->clnt, CLSET_TIMEOUT, (char *)&tv);
-}
-
-/* Under the lock: whether the server answers, logged when it changes. */
+/* Under the lock: whether a server answers, logged when it changes. */
 static void booker_reach_locked(struct booker *b, const char *why)
 {
     if (!why) {
         if (!b->view.reachable && b->view.known)
-            log_info("window", "app server %s answers again", b->cfg.server);
+            log_info("window", "an app server answers again");
         b->view.reachable = true;
         b->view.known = true;
         b->view.unreachable[0] = '\0';
         return;
     }
     if (b->view.reachable || !b->view.known)
-        log_warn("window", "app server unreachable: %s", why);
+        log_warn("window", "no app server answers: %s", why);
     b->view.reachable = false;
     b->view.known = true;
     snprintf(b->view.unreachable, sizeof b->view.unreachable, "%s", why);
@@ -109,6 +57,17 @@ static const char *booker_refusal(book_status st, const char *message)
     }
 }
 
+/* Why no server answered: one server's own reason whole (as the window always showed
+ * it), several servers' in brief. */
+static void booker_why(const struct booker *b, const struct failover_outcome *o, char *buf,
+                       size_t len)
+{
+    if (b->cfg.servers->count == 1 && o->per[0].why[0])
+        snprintf(buf, len, "%s", o->per[0].why);
+    else
+        failover_failed_text(b->cfg.servers, o, buf, len);
+}
+
 static void booker_copy_book(struct booker_book *d, const book_info *s)
 {
     snprintf(d->isbn, sizeof d->isbn, "%s", s->isbn ? s->isbn : "");
@@ -121,111 +80,174 @@ static void booker_copy_book(struct booker_book *d, const book_info *s)
     d->server_time_us = s->server_time_us;
 }
 
-/* REQUEST_BOOK. false (err filled) if the call failed; the command is over either way. */
-static bool booker_do_request(struct booker *b, char *err, size_t len)
+static void booker_copy_summary(struct booker_summary *d, const session_summary *s)
 {
-    book_request a = {(char *)b->cfg.name, replysync_request_time(b->cfg.clock)};
-    book_reply rep;
-    memset(&rep, 0, sizeof rep);
-    booker_timeout(b, BOOKER_REQUEST_TIMEOUT_MS);
-    int64_t send_ns = clock_mono_ns();
-    enum clnt_stat st = request_book_1(&a, &rep, b->clnt);
-    int64_t recv_ns = clock_mono_ns();
-    if (st != RPC_SUCCESS) {
-        rpcclient_error(b->clnt, st, "REQUEST_BOOK", err, len);
+    d->session = s->session;
+    d->books_total = s->books_total;
+    d->handed_out = s->handed_out;
+    d->users = s->users;
+    size_t at = 0;
+    d->by_server[0] = '\0';
+    for (u_int i = 0; i < s->by_server.by_server_len && at < sizeof d->by_server; i++)
+        at += (size_t)snprintf(d->by_server + at, sizeof d->by_server - at, "%sserver %d: %d",
+                               i ? ", " : "", s->by_server.by_server_val[i].server,
+                               s->by_server.by_server_val[i].books);
+}
+
+static void booker_log_release(const struct booker *b, const struct bookconn_book *r)
+{
+    char name[FAILOVER_HOST_MAX + 32];
+    if (!r->release.tried)
+        return;
+    if (r->release.released) {
+        failover_server_name(b->cfg.servers, r->release.server, name, sizeof name);
+        log_info("request", "request %s released on %s: %s", r->key_hex, name,
+                 bookconn_release_text(r->release.outcome));
+    } else {
+        log_warn("request", "request %s could not be released: %s", r->key_hex,
+                 r->release.message[0] ? r->release.message : "no app server answered");
+    }
+}
+
+/* REQUEST_BOOK through the list, then what the window shows of it. */
+static void booker_do_request(struct booker *b)
+{
+    struct bookconn_book r;
+    char err[300], via[300], why[300];
+    if (bookconn_request(&b->conn, &r, err, sizeof err) < 0) {
+        log_error("request", "%s", err);
         pthread_mutex_lock(&b->lock);
+        booker_result_locked(b, true, "%s", err);
         b->view.busy = BOOKER_IDLE;
         pthread_mutex_unlock(&b->lock);
-        return false;
+        return;
     }
-    if (rep.status == BOOK_OK) {
-        const book_info *bk = &rep.book_reply_u.book;
-        replysync_apply(b->cfg.clock, bk->server_time_us, send_ns, recv_ns);
-        log_info("request", "book %s \"%s\" session %" PRId64 " request %" PRId64, bk->isbn,
-                 bk->title, (int64_t)bk->session, (int64_t)bk->request_id);
-    } else if (rep.status == BOOK_SESSION_OVER) {
-        const session_summary *s = &rep.book_reply_u.summary;
-        replysync_apply(b->cfg.clock, s->server_time_us, send_ns, recv_ns);
-        log_info("request", "session %" PRId64 " over: %d of %d books handed out", (int64_t)s->session,
-                 s->handed_out, s->books_total);
+    failover_via_text(b->cfg.servers, &r.fo, via, sizeof via);
+    booker_why(b, &r.fo, why, sizeof why);
+    const char *released = r.release.tried && r.release.released ? " (request released)" : "";
+    if (r.fo.end == FAILOVER_END_ANSWERED && r.reply.status == BOOK_OK) {
+        const book_info *bk = &r.reply.book_reply_u.book;
+        log_info("request", "book %s \"%s\" session %" PRId64 " request %" PRId64 " from app "
+                 "server %d after %d %s%s%s", bk->isbn, bk->title, (int64_t)bk->session,
+                 (int64_t)bk->request_id, bk->server, r.fo.tries, r.fo.tries == 1 ? "try" : "tries",
+                 via[0] ? ": " : "", via);
+    } else if (r.fo.end == FAILOVER_END_ANSWERED) {
+        const session_summary *s = &r.reply.book_reply_u.summary;
+        log_info("request", "session %" PRId64 " over: %d of %d books handed out",
+                 (int64_t)s->session, s->handed_out, s->books_total);
+    } else if (r.fo.end == FAILOVER_END_REFUSED) {
+        log_warn("request", "REQUEST_BOOK refused: %s", r.reply.book_reply_u.message);
     } else {
-        log_warn("request", "REQUEST_BOOK refused: %s", rep.book_reply_u.message);
+        log_warn("request", "request given up after %d %s: %s", r.fo.tries,
+                 r.fo.tries == 1 ? "try" : "tries", why);
     }
+    booker_log_release(b, &r);
     pthread_mutex_lock(&b->lock);
-    booker_reach_locked(b, NULL);
-    if (rep.status == BOOK_OK) {
-        booker_copy_book(&b->view.book, &rep.book_reply_u.book);
-        b->view.have_book = true;
-        booker_result_locked(b, false, "%s", "");
-    } else if (rep.status == BOOK_SESSION_OVER) {
-        const session_summary *s = &rep.book_reply_u.summary;
-        b->view.over = (struct booker_summary){s->session, s->books_total, s->handed_out,
-                                               s->by_server1, s->by_server2, s->users};
-        b->view.sessions_over++;
-        booker_result_locked(b, false, "all books of session %" PRId64 " have been handed out",
-                             (int64_t)s->session);
-    } else {
-        booker_result_locked(b, true, "%s", booker_refusal(rep.status, rep.book_reply_u.message));
+    switch (r.fo.end) {
+    case FAILOVER_END_ANSWERED:
+        booker_reach_locked(b, NULL);
+        if (r.reply.status == BOOK_OK) {
+            booker_copy_book(&b->view.book, &r.reply.book_reply_u.book);
+            b->view.have_book = true;
+            booker_result_locked(b, false, "%s", via);
+        } else {
+            booker_copy_summary(&b->view.over, &r.reply.book_reply_u.summary);
+            b->view.sessions_over++;
+            booker_result_locked(b, false, "all books of session %" PRId64 " have been handed out",
+                                 (int64_t)r.reply.book_reply_u.summary.session);
+        }
+        break;
+    case FAILOVER_END_REFUSED:
+        booker_reach_locked(b, NULL);
+        booker_result_locked(b, true, "%s",
+                             booker_refusal(r.reply.status, r.reply.book_reply_u.message));
+        break;
+    case FAILOVER_END_DEADLINE:
+        if (r.fo.any_answer) {
+            booker_reach_locked(b, NULL);
+            booker_result_locked(b, true, "no book in time: %s%s", why, released);
+        } else {
+            booker_reach_locked(b, why);
+            booker_result_locked(b, true, "no app server answered%s", released);
+        }
+        break;
+    case FAILOVER_END_CANCELLED:
+        break; /* the window is closing */
     }
     b->view.busy = BOOKER_IDLE;
     pthread_mutex_unlock(&b->lock);
-    xdr_free((xdrproc_t)xdr_book_reply, (char *)&rep);
-    return true;
+    bookconn_book_free(&r);
 }
 
-static bool booker_do_restart(struct booker *b, int64_t seen, char *err, size_t len)
+static void booker_do_restart(struct booker *b, int64_t seen)
 {
-    restart_args a = {(char *)b->cfg.name, seen};
-    session_reply rep;
-    memset(&rep, 0, sizeof rep);
-    booker_timeout(b, BOOKER_REQUEST_TIMEOUT_MS);
-    enum clnt_stat st = restart_session_1(&a, &rep, b->clnt);
-    if (st != RPC_SUCCESS) {
-        rpcclient_error(b->clnt, st, "RESTART_SESSION", err, len);
-        pthread_mutex_lock(&b->lock);
-        b->view.busy = BOOKER_IDLE;
-        pthread_mutex_unlock(&b->lock);
-        return false;
-    }
-    if (rep.status == BOOK_OK)
+    struct bookconn_session s;
+    bookconn_restart(&b->conn, seen, &s);
+    char why[300], via[300];
+    booker_why(b, &s.fo, why, sizeof why);
+    failover_via_text(b->cfg.servers, &s.fo, via, sizeof via);
+    if (s.fo.end == FAILOVER_END_ANSWERED)
         log_info("request", "new session: session %" PRId64 " is open with %d books (after %" PRId64
-                 ")", (int64_t)rep.session, rep.books_left, seen);
+                 ")", s.session, s.books_left, s.seen);
+    else if (s.answered)
+        log_warn("request", "RESTART_SESSION refused: %s", s.message);
     else
-        log_warn("request", "RESTART_SESSION refused: %s", rep.message);
+        log_warn("request", "RESTART_SESSION given up after %d %s: %s", s.fo.tries,
+                 s.fo.tries == 1 ? "try" : "tries", why);
     pthread_mutex_lock(&b->lock);
-    booker_reach_locked(b, NULL);
-    if (rep.status == BOOK_OK)
-        booker_result_locked(b, false, "session %" PRId64 " is open with %d books",
-                             (int64_t)rep.session, rep.books_left);
-    else
-        booker_result_locked(b, true, "%s", booker_refusal(rep.status, rep.message));
+    if (s.fo.end == FAILOVER_END_ANSWERED) {
+        booker_reach_locked(b, NULL);
+        booker_result_locked(b, false, "session %" PRId64 " is open with %d books%s%s", s.session,
+                             s.books_left, via[0] ? "; " : "", via);
+    } else if (s.answered) {
+        booker_reach_locked(b, NULL);
+        booker_result_locked(b, true, "%s", booker_refusal(s.status, s.message));
+    } else if (s.fo.end != FAILOVER_END_CANCELLED) {
+        if (!s.fo.any_answer)
+            booker_reach_locked(b, why);
+        booker_result_locked(b, true, "no new session: %s", why);
+    }
     b->view.busy = BOOKER_IDLE;
     pthread_mutex_unlock(&b->lock);
-    xdr_free((xdrproc_t)xdr_session_reply, (char *)&rep);
-    return true;
 }
 
-static bool booker_do_status(struct booker *b, char *err, size_t len)
+/* STATUS of the server in use (or, now and then, of the first one, to go back to it);
+ * if it does not answer, of the others in turn. */
+static void booker_do_status(struct booker *b)
 {
-    status_reply rep;
-    memset(&rep, 0, sizeof rep);
-    booker_timeout(b, b->cfg.rpc_timeout_ms);
-    enum clnt_stat st = status_1(NULL, &rep, b->clnt);
-    if (st != RPC_SUCCESS) {
-        rpcclient_error(b->clnt, st, "STATUS", err, len);
-        return false;
+    struct failover_list *l = b->cfg.servers;
+    int before = failover_list_in_use(l), first = before;
+    if (before != 0 && ++b->polls_away >= BOOKER_PREFER_EVERY) {
+        b->polls_away = 0;
+        first = 0;
     }
+    struct bookconn_status st;
+    bookconn_status(&b->conn, first, l->count, &st);
+    int after = failover_list_in_use(l);
+    char why[300], from[FAILOVER_HOST_MAX + 32], to[FAILOVER_HOST_MAX + 32];
+    booker_why(b, &st.fo, why, sizeof why);
+    failover_server_name(l, before, from, sizeof from);
+    failover_server_name(l, after, to, sizeof to);
+    if (after != before)
+        log_info("window", "now using %s (was %s)", to, from);
     pthread_mutex_lock(&b->lock);
-    booker_reach_locked(b, NULL);
-    b->view.have_status = true;
-    b->view.session = rep.session;
-    b->view.books_total = rep.books_total;
-    b->view.books_left = rep.books_left;
-    b->view.database_ok = rep.database_ok;
-    b->view.replication_ok = rep.replication_ok;
+    if (st.answered) {
+        booker_reach_locked(b, NULL);
+        b->view.have_status = true;
+        b->view.status_server = l->server[st.server].instance;
+        b->view.session = st.reply.session;
+        b->view.books_total = st.reply.books_total;
+        b->view.books_left = st.reply.books_left;
+        b->view.database_ok = st.reply.database_ok;
+        b->view.replication_ok = st.reply.replication_ok;
+        if (after != before && after == 0)
+            booker_result_locked(b, false, "back to %s", to);
+        else if (after != before)
+            booker_result_locked(b, false, "%s unreachable, using %s", from, to);
+    } else if (st.fo.end != FAILOVER_END_CANCELLED) {
+        booker_reach_locked(b, why);
+    }
     pthread_mutex_unlock(&b->lock);
-    xdr_free((xdrproc_t)xdr_status_reply, (char *)&rep);
-    return true;
 }
 
 /* One run: the command posted if any, then a STATUS (books left after it, or the poll). */
@@ -239,26 +261,15 @@ static int booker_job(void *arg)
     pthread_mutex_unlock(&b->lock);
     if (stopping)
         return BOOKER_POLL_MS;
-    char err[240];
-    bool ok = booker_connect(b, err, sizeof err);
-    if (ok && cmd == BOOKER_REQUEST)
-        ok = booker_do_request(b, err, sizeof err);
-    else if (ok && cmd == BOOKER_RESTART)
-        ok = booker_do_restart(b, seen, err, sizeof err);
-    else if (!ok && cmd != BOOKER_IDLE) {
-        pthread_mutex_lock(&b->lock);
-        b->view.busy = BOOKER_IDLE;
-        pthread_mutex_unlock(&b->lock);
-    }
-    if (ok)
-        ok = booker_do_status(b, err, sizeof err);
-    if (!ok) {
-        pthread_mutex_lock(&b->lock);
-        booker_reach_locked(b, err);
-        pthread_mutex_unlock(&b->lock);
-        /* A failed call may leave the connection broken: start afresh next time. */
-        booker_drop(b);
-    }
+    if (cmd == BOOKER_REQUEST)
+        booker_do_request(b);
+    else if (cmd == BOOKER_RESTART)
+        booker_do_restart(b, seen);
+    pthread_mutex_lock(&b->lock);
+    stopping = b->stopping;
+    pthread_mutex_unlock(&b->lock);
+    if (!stopping)
+        booker_do_status(b);
     return BOOKER_POLL_MS;
 }
 
@@ -266,11 +277,20 @@ int booker_start(struct booker *b, const struct booker_config *cfg)
 {
     memset(b, 0, sizeof *b);
     b->cfg = *cfg;
-    b->fd = -1;
-    pthread_mutex_init(&b->lock, NULL);
-    int rc = worker_start(&b->worker, booker_job, b, 0);
+    struct bookconn_config cc = {
+        .list = cfg->servers, .clock = cfg->clock, .name = cfg->name,
+        .connect_timeout_ms = cfg->rpc_timeout_ms, .try_timeout_ms = cfg->try_timeout_ms,
+        .deadline_ms = cfg->deadline_ms, .release_ms = BOOKER_RELEASE_MS,
+        .follow = cfg->follow, .ctx = cfg->follow_ctx};
+    int rc = bookconn_init(&b->conn, &cc);
     if (rc != 0)
+        return rc;
+    pthread_mutex_init(&b->lock, NULL);
+    rc = worker_start(&b->worker, booker_job, b, 0);
+    if (rc != 0) {
         pthread_mutex_destroy(&b->lock);
+        bookconn_destroy(&b->conn);
+    }
     return rc;
 }
 
@@ -278,11 +298,10 @@ void booker_stop(struct booker *b)
 {
     pthread_mutex_lock(&b->lock);
     b->stopping = true;
-    if (b->fd >= 0)
-        shutdown(b->fd, SHUT_RDWR);
     pthread_mutex_unlock(&b->lock);
+    bookconn_cut(&b->conn);
     worker_stop(&b->worker);
-    booker_drop(b);
+    bookconn_destroy(&b->conn);
     pthread_mutex_destroy(&b->lock);
 }
 

@@ -1,9 +1,11 @@
-/* client: a library client. Asks its app server for books (headless: one line per
- * book, or a terminal dialogue) and keeps its clock with the server's (Cristian, with
- * every reply and pulled every TM). */
+/* client: a library client. Asks its app servers for books (headless: one line per
+ * book, or a terminal dialogue), failing over between them (--server, repeatable), and
+ * keeps its clock with the server's in use (Cristian, with every reply and pulled every
+ * TM). */
 #include "clock.h"
 #include "clocksvc.h"
 #include "cristian.h"
+#include "failover.h"
 #include "log.h"
 #include "options.h"
 #include "proc.h"
@@ -33,15 +35,17 @@ enum {
     OPT_COUNT,
     OPT_JSON,
     OPT_NEW_SESSION,
-    OPT_SEEN_SESSION
+    OPT_SEEN_SESSION,
+    OPT_DEADLINE,
+    OPT_TRY_TIMEOUT
 };
 
 static void usage(FILE *f)
 {
     fprintf(f,
             "Usage: client [OPTION]...\n"
-            "A Bibliotime client. Asks its app server for books, and keeps its clock with\n"
-            "the server's (Cristian's algorithm, with every reply and every TM seconds).\n"
+            "A Bibliotime client. Asks its app servers for books, and keeps its clock with\n"
+            "the server's in use (Cristian's algorithm, with every reply and every TM s).\n"
             "In a terminal it asks: Enter requests a book; when every book is gone, exit or\n"
             "start a new session. Otherwise it only keeps its clock, unless told:\n\n"
             "  --name NAME             who asks (default: $USER)\n"
@@ -53,22 +57,34 @@ static void usage(FILE *f)
             "  --seen-session S        with --new-session: the session you saw end\n"
             "                          (default: the server's current one)\n"
             "Exit status with --request: 0 every book received, 3 the session ran out of\n"
-            "books (a summary is printed), 4 the server refused (e.g. replication\n"
-            "unavailable: try again), 1 the server could not be reached, 2 bad usage.\n\n"
-            "  --server HOST           host of the app server (default localhost)\n"
-            "  --instance N            app server instance, 1..255 (default 1)\n"
+            "books (a summary is printed), 4 refused (a final error, or only \"try again\"\n"
+            "answers until the deadline), 1 no app server answered within the deadline,\n"
+            "2 bad usage.\n\n"
+            "  --server HOST[:N]       an app server: its host and instance N (default:\n"
+            "                          --instance). Repeat it to list several, in order of\n"
+            "                          preference, at most %d (default localhost)\n"
+            "  --instance N            instance of a --server without :N, 1..255 (default 1)\n"
+            "  --deadline SEC          a request gives up after SEC seconds, all tries\n"
+            "                          together (default 10); it then releases its key\n"
+            "  --try-timeout SEC       how long one try waits for its server (default 2.5)\n"
+            "A request that times out, loses its connection or is told \"try again\" is\n"
+            "retried with the same key on the next server in the list (wrapping), after\n"
+            "50 ms doubling up to 1 s (+/-50 %% jitter). It starts on the server the last\n"
+            "answer came from, and the clock follows that server.\n\n"
             "  --tm SEC                seconds between synchronisations (default 10)\n"
             "  --probes K              GETHOUR probes per synchronisation (default 4)\n"
             "  --clock-program NUM     also serve this clock read-only as CLOCK at program NUM\n"
             "                          (0x40000000-0x5fffffff), so probes and tests can\n"
             "                          read it over RPC (default: serve nothing)\n\n%s",
-            proc_common_help);
+            FAILOVER_MAX_SERVERS, proc_common_help);
 }
 
 struct client_options {
     struct proc_options proc;
-    const char *server;
+    struct failover_list servers;
     long instance;
+    int deadline_ms;
+    int try_timeout_ms;
     int tm_ms;
     long probes;
     long clock_program;
@@ -92,6 +108,8 @@ static const struct option own_options[] = {
     {"json", no_argument, NULL, OPT_JSON},
     {"new-session", no_argument, NULL, OPT_NEW_SESSION},
     {"seen-session", required_argument, NULL, OPT_SEEN_SESSION},
+    {"deadline", required_argument, NULL, OPT_DEADLINE},
+    {"try-timeout", required_argument, NULL, OPT_TRY_TIMEOUT},
     {NULL, 0, NULL, 0},
 };
 
@@ -99,9 +117,23 @@ static int own_option(int opt, const char *arg, void *ctx)
 {
     struct client_options *o = ctx;
     int64_t us;
+    char err[FAILOVER_HOST_MAX + 100];
     switch (opt) {
     case OPT_SERVER:
-        o->server = arg;
+        if (failover_list_add(&o->servers, arg, err, sizeof err) < 0) {
+            fprintf(stderr, "client: %s\n", err);
+            return -1;
+        }
+        break;
+    case OPT_DEADLINE:
+        if (options_seconds_us("deadline", arg, 0.1, 3600, &us) < 0)
+            return -1;
+        o->deadline_ms = (int)(us / 1000);
+        break;
+    case OPT_TRY_TIMEOUT:
+        if (options_seconds_us("try-timeout", arg, 0.05, 600, &us) < 0)
+            return -1;
+        o->try_timeout_ms = (int)(us / 1000);
         break;
     case OPT_INSTANCE:
         if (options_long("instance", arg, 1, 255, &o->instance) < 0)
@@ -161,14 +193,23 @@ static void *client_loop(void *arg)
     return NULL;
 }
 
+/* The requests' answers move the server in use: the clock follows it. */
+static void client_follow(void *ctx, int server)
+{
+    (void)server;
+    puller_follow(ctx);
+}
+
 /* The book part on the main thread; the RPC loop (if a clock is served) on another. */
-static int client_books(const struct client_options *o, struct clock *clk)
+static int client_books(struct client_options *o, struct clock *clk, struct puller *puller)
 {
     pthread_t loop;
     bool looping = o->clock_program && pthread_create(&loop, NULL, client_loop, NULL) == 0;
-    struct request_options ro = {o->server, BOOK_PROG + (unsigned long)o->instance, o->name,
-                                 o->count, o->json, o->new_session, o->seen_session,
-                                 o->proc.rpc_timeout_ms};
+    struct request_options ro = {
+        .servers = &o->servers, .name = o->name, .count = o->count, .json = o->json,
+        .seen_session = o->seen_session, .connect_timeout_ms = o->proc.rpc_timeout_ms,
+        .try_timeout_ms = o->try_timeout_ms, .deadline_ms = o->deadline_ms,
+        .follow = client_follow, .follow_ctx = puller};
     int rc;
     if (o->new_session)
         rc = request_new_session(&ro, clk);
@@ -185,12 +226,19 @@ static int client_books(const struct client_options *o, struct clock *clk)
 
 int main(int argc, char **argv)
 {
-    struct client_options o = {.server = "localhost", .instance = 1, .tm_ms = 10000,
-                               .probes = PROBE_DEFAULT_MIN, .count = 1};
+    /* Static: the threads read the server list until main returns. */
+    static struct client_options o = {.instance = 1, .tm_ms = 10000, .probes = PROBE_DEFAULT_MIN,
+                                      .count = 1, .deadline_ms = 10000, .try_timeout_ms = 2500};
+    failover_list_init(&o.servers);
     proc_options_default(&o.proc);
     int rc = parse_args(argc, argv, &o);
     if (rc >= 0)
         return rc;
+    char err[400];
+    if (failover_list_finish(&o.servers, (int)o.instance, err, sizeof err) < 0) {
+        fprintf(stderr, "client: %s\n", err);
+        return REQUEST_EXIT_USAGE;
+    }
     if (!o.name)
         o.name = getenv("USER") && *getenv("USER") ? getenv("USER") : "guest";
     if (!replop_name_valid(o.name)) {
@@ -209,7 +257,6 @@ int main(int argc, char **argv)
         o.proc.log_level = LOG_LEVEL_WARN;
     proc_options_finish(&o.proc, "client");
     struct clock clk;
-    char err[400];
     proc_clock_init(&o.proc, &clk);
     rc = 1;
     if (rpcserver_init_signals() < 0)
@@ -226,8 +273,7 @@ int main(int argc, char **argv)
     struct puller puller;
     /* A call must give up well before the next pull is due. */
     int timeout_ms = o.proc.rpc_timeout_ms < o.tm_ms / 4 ? o.proc.rpc_timeout_ms : o.tm_ms / 4;
-    struct puller_config pc = {.clock = &clk, .server = o.server,
-                               .prog = CLOCK_PROG + (unsigned long)o.instance, .tm_ms = o.tm_ms,
+    struct puller_config pc = {.clock = &clk, .servers = &o.servers, .tm_ms = o.tm_ms,
                                .rpc_timeout_ms = timeout_ms};
     probe_plan_default(&pc.plan, (int)o.probes, (int64_t)o.tm_ms * 1000000 / 8, timeout_ms);
     int err_no = puller_start(&puller, &pc);
@@ -240,14 +286,17 @@ int main(int argc, char **argv)
          * stores a synchronised client time; past the wait it says "not given". */
         if (!puller_wait_first(&puller, 4 * timeout_ms + 1000))
             log_warn("sync", "clock not synchronised yet: requests carry no client time");
-        rc = client_books(&o, &clk);
+        rc = client_books(&o, &clk, &puller);
         puller_stop(&puller);
         goto out_rpc;
     }
-    log_info("main", "following the clock of %s instance %ld every %d ms", o.server, o.instance,
-             o.tm_ms);
-    struct cl_window_config wc = {&clk, o.server, BOOK_PROG + (unsigned long)o.instance, o.name,
-                                  o.proc.rpc_timeout_ms, o.proc.x, o.proc.y, o.proc.screenshot};
+    log_info("main", "following the clock of app server %d at %s every %d ms",
+             o.servers.server[0].instance, o.servers.server[0].host, o.tm_ms);
+    struct cl_window_config wc = {
+        .clock = &clk, .servers = &o.servers, .name = o.name,
+        .rpc_timeout_ms = o.proc.rpc_timeout_ms, .try_timeout_ms = o.try_timeout_ms,
+        .deadline_ms = o.deadline_ms, .follow = client_follow, .follow_ctx = &puller,
+        .x = o.proc.x, .y = o.proc.y, .screenshot = o.proc.screenshot};
     if (!window)
         o.proc.headless = true;
     proc_serve(&o.proc, cl_window, &wc);

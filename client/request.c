@@ -1,28 +1,31 @@
 #include "request.h"
 
 #include "book_rpc.h"
+#include "bookconn.h"
 #include "log.h"
-#include "replysync.h"
-#include "rpcclient.h"
+#include "rpcserver.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-/* The time a book request may take: it waits for the claim to go through the log. */
-#define REQUEST_TIMEOUT_MS 10000
-
-static CLIENT *request_connect(const struct request_options *o)
+static bool request_stopping(void *ctx)
 {
-    char err[300];
-    CLIENT *c = rpcclient_create(o->server, o->prog, BOOK_V1, "tcp", o->timeout_ms, err, sizeof err);
-    if (!c) {
-        fprintf(stderr, "client: %s\n", err);
-        return NULL;
-    }
-    struct timeval tv = {REQUEST_TIMEOUT_MS / 1000, 0};
-    clnt_control(c, CLSET_TIMEOUT, (char *)&tv);
-    return c;
+    (void)ctx;
+    return rpcserver_stopping();
+}
+
+static int request_open(const struct request_options *o, struct clock *clk, struct bookconn *c)
+{
+    struct bookconn_config cfg = {
+        .list = o->servers, .clock = clk, .name = o->name,
+        .connect_timeout_ms = o->connect_timeout_ms, .try_timeout_ms = o->try_timeout_ms,
+        .deadline_ms = o->deadline_ms, .release_ms = REQUEST_RELEASE_MS,
+        .stopping = request_stopping, .follow = o->follow, .ctx = o->follow_ctx};
+    int rc = bookconn_init(c, &cfg);
+    if (rc != 0)
+        fprintf(stderr, "client: setting up the connections: %s\n", strerror(rc));
+    return rc;
 }
 
 static void request_json_string(const char *s)
@@ -39,8 +42,26 @@ static void request_json_string(const char *s)
     putchar('"');
 }
 
-static void request_print_book(const struct request_options *o, const book_info *b)
+/* " (2 tries: app server 1 unreachable)", or "" after one try. */
+static void request_tries_note(const struct request_options *o, const struct bookconn_book *b,
+                               bool again, char *buf, size_t len)
 {
+    char tries[400];
+    failover_tries_text(o->servers, &b->fo, tries, sizeof tries);
+    const char *held = "the book an earlier try got";
+    if (tries[0] && again)
+        snprintf(buf, len, " (%s; %s)", tries, held);
+    else if (tries[0])
+        snprintf(buf, len, " (%s)", tries);
+    else if (again)
+        snprintf(buf, len, " (%s)", held);
+    else
+        buf[0] = '\0';
+}
+
+static void request_print_book(const struct request_options *o, const struct bookconn_book *r)
+{
+    const book_info *b = &r->reply.book_reply_u.book;
     char t[20];
     clock_format(b->server_time_us, true, t, sizeof t);
     if (o->json) {
@@ -51,119 +72,173 @@ static void request_print_book(const struct request_options *o, const book_info 
         printf(",\"author\":");
         request_json_string(b->author);
         printf(",\"year\":%d,\"session\":%" PRId64 ",\"request\":%" PRId64
-               ",\"server\":%d,\"served_at\":\"%s\"}\n", b->year, (int64_t)b->session,
-               (int64_t)b->request_id, b->server, t);
+               ",\"server\":%d,\"served_at\":\"%s\",\"tries\":%d,\"again\":%s}\n", b->year,
+               (int64_t)b->session, (int64_t)b->request_id, b->server, t, r->fo.tries,
+               b->again ? "true" : "false");
     } else {
+        char note[500];
+        request_tries_note(o, r, b->again, note, sizeof note);
         printf("%s \"%s\" by %s (%d), session %" PRId64 ", request %" PRId64
-               ", server %d at %s\n", b->isbn, b->title, b->author, b->year, (int64_t)b->session,
-               (int64_t)b->request_id, b->server, t);
+               ", server %d at %s%s\n", b->isbn, b->title, b->author, b->year, (int64_t)b->session,
+               (int64_t)b->request_id, b->server, t, note);
     }
     fflush(stdout);
 }
 
-static void request_print_over(const struct request_options *o, const session_summary *s)
+static void request_print_over(const struct request_options *o, const struct bookconn_book *r)
 {
-    if (o->json)
-        printf("{\"session_over\":%" PRId64 ",\"books\":%d,\"handed_out\":%d,\"by_server1\":%d,"
-               "\"by_server2\":%d,\"users\":%d}\n", (int64_t)s->session, s->books_total,
-               s->handed_out, s->by_server1, s->by_server2, s->users);
-    else
-        printf("All books have been handed out: session %" PRId64 " gave %d of %d books "
-               "(server 1: %d, server 2: %d) to %d users.\n", (int64_t)s->session, s->handed_out,
-               s->books_total, s->by_server1, s->by_server2, s->users);
+    const session_summary *s = &r->reply.book_reply_u.summary;
+    u_int n = s->by_server.by_server_len;
+    const server_count *per = s->by_server.by_server_val;
+    if (o->json) {
+        printf("{\"session_over\":%" PRId64 ",\"books\":%d,\"handed_out\":%d,\"by_server\":{",
+               (int64_t)s->session, s->books_total, s->handed_out);
+        for (u_int i = 0; i < n; i++)
+            printf("%s\"%d\":%d", i ? "," : "", per[i].server, per[i].books);
+        printf("},\"users\":%d}\n", s->users);
+    } else {
+        char counts[1200] = "";
+        size_t at = 0;
+        for (u_int i = 0; i < n && at < sizeof counts; i++)
+            at += (size_t)snprintf(counts + at, sizeof counts - at, "%sserver %d: %d",
+                                   i ? ", " : " (", per[i].server, per[i].books);
+        if (n && at < sizeof counts)
+            snprintf(counts + at, sizeof counts - at, ")");
+        char note[500];
+        request_tries_note(o, r, false, note, sizeof note);
+        printf("All books have been handed out: session %" PRId64 " gave %d of %d books%s to %d "
+               "users%s.\n", (int64_t)s->session, s->handed_out, s->books_total, counts, s->users,
+               note);
+    }
     fflush(stdout);
 }
 
-/* One REQUEST_BOOK. Returns an exit status; *last_session is the session it saw. */
-static int request_one(const struct request_options *o, CLIENT *c, struct clock *clk,
-                       int64_t *last_session)
+/* What became of a given-up key, on stderr. */
+static void request_print_release(const struct request_options *o, const struct bookconn_book *r)
 {
-    book_request a = {(char *)o->name, replysync_request_time(clk)};
-    book_reply rep;
-    memset(&rep, 0, sizeof rep);
-    int64_t send_ns = clock_mono_ns();
-    enum clnt_stat st = request_book_1(&a, &rep, c);
-    int64_t recv_ns = clock_mono_ns();
-    int rc;
-    if (st != RPC_SUCCESS) {
-        char err[300];
-        rpcclient_error(c, st, "REQUEST_BOOK", err, sizeof err);
+    const struct bookconn_release *rel = &r->release;
+    char name[FAILOVER_HOST_MAX + 32], reasons[2000];
+    if (rel->released) {
+        failover_server_name(o->servers, rel->server, name, sizeof name);
+        fprintf(stderr, "client: released request %s on %s: %s\n", r->key_hex, name,
+                bookconn_release_text(rel->outcome));
+        return;
+    }
+    failover_reasons_text(o->servers, &rel->fo, reasons, sizeof reasons);
+    /* A hung server may still read the release once it runs again. */
+    fprintf(stderr, "client: no app server confirmed the release of request %s (%s%s%s); a "
+            "book it may hold stays taken until the release goes through or the session "
+            "ends\n", r->key_hex, rel->message[0] ? rel->message : "",
+            rel->message[0] && reasons[0] ? "; " : "", reasons[0] ? reasons : "no server answered");
+}
+
+/* One REQUEST_BOOK through the list. Returns an exit status; *last_session is the
+ * session it saw. */
+static int request_one(const struct request_options *o, struct bookconn *c, int64_t *last_session)
+{
+    struct bookconn_book r;
+    char err[300], reasons[2000], name[FAILOVER_HOST_MAX + 32];
+    if (bookconn_request(c, &r, err, sizeof err) < 0) {
         fprintf(stderr, "client: %s\n", err);
         return REQUEST_EXIT_FAILED;
     }
-    switch (rep.status) {
-    case BOOK_OK:
-        replysync_apply(clk, rep.book_reply_u.book.server_time_us, send_ns, recv_ns);
-        *last_session = rep.book_reply_u.book.session;
-        request_print_book(o, &rep.book_reply_u.book);
-        rc = REQUEST_EXIT_OK;
+    failover_reasons_text(o->servers, &r.fo, reasons, sizeof reasons);
+    int rc;
+    double deadline_s = o->deadline_ms / 1000.0;
+    switch (r.fo.end) {
+    case FAILOVER_END_ANSWERED:
+        if (r.reply.status == BOOK_OK) {
+            *last_session = r.reply.book_reply_u.book.session;
+            request_print_book(o, &r);
+            rc = REQUEST_EXIT_OK;
+        } else {
+            *last_session = r.reply.book_reply_u.summary.session;
+            request_print_over(o, &r);
+            rc = REQUEST_EXIT_SESSION_OVER;
+        }
         break;
-    case BOOK_SESSION_OVER:
-        replysync_apply(clk, rep.book_reply_u.summary.server_time_us, send_ns, recv_ns);
-        *last_session = rep.book_reply_u.summary.session;
-        request_print_over(o, &rep.book_reply_u.summary);
-        rc = REQUEST_EXIT_SESSION_OVER;
+    case FAILOVER_END_REFUSED:
+        failover_server_name(o->servers, r.fo.server, name, sizeof name);
+        fprintf(stderr, "client: %s refused the request: %s%s%s%s\n", name,
+                r.reply.book_reply_u.message, reasons[0] ? " (before that: " : "", reasons,
+                reasons[0] ? ")" : "");
+        rc = REQUEST_EXIT_REFUSED;
+        break;
+    case FAILOVER_END_DEADLINE:
+        if (r.fo.any_answer)
+            fprintf(stderr, "client: no book within %.1f s (%d %s), no app server could serve: "
+                    "%s\n", deadline_s, r.fo.tries, r.fo.tries == 1 ? "try" : "tries", reasons);
+        else
+            fprintf(stderr, "client: no app server answered within %.1f s (%d %s): %s\n",
+                    deadline_s, r.fo.tries, r.fo.tries == 1 ? "try" : "tries", reasons);
+        rc = r.fo.any_answer ? REQUEST_EXIT_REFUSED : REQUEST_EXIT_FAILED;
         break;
     default:
-        fprintf(stderr, "client: the server refused: %s\n", rep.book_reply_u.message);
-        rc = REQUEST_EXIT_REFUSED;
+        fprintf(stderr, "client: request given up (stopping) after %d %s%s%s\n", r.fo.tries,
+                r.fo.tries == 1 ? "try" : "tries", reasons[0] ? ": " : "", reasons);
+        rc = REQUEST_EXIT_FAILED;
     }
-    xdr_free((xdrproc_t)xdr_book_reply, (char *)&rep);
+    /* After a SESSION_OVER the release only guards against a late claim: no news. */
+    if (r.release.tried && (rc != REQUEST_EXIT_SESSION_OVER || !r.release.released))
+        request_print_release(o, &r);
+    bookconn_book_free(&r);
     return rc;
 }
 
-static int request_restart(const struct request_options *o, CLIENT *c, int64_t seen)
+/* RESTART_SESSION through the list; prints the outcome. Returns an exit status. */
+static int request_restart(const struct request_options *o, struct bookconn *c, int64_t seen)
 {
-    restart_args a = {(char *)o->name, seen};
-    session_reply rep;
-    memset(&rep, 0, sizeof rep);
-    enum clnt_stat st = restart_session_1(&a, &rep, c);
-    if (st != RPC_SUCCESS) {
-        char err[300];
-        rpcclient_error(c, st, "RESTART_SESSION", err, sizeof err);
-        fprintf(stderr, "client: %s\n", err);
-        return REQUEST_EXIT_FAILED;
+    struct bookconn_session s;
+    bookconn_restart(c, seen, &s);
+    char reasons[2000], name[FAILOVER_HOST_MAX + 32];
+    failover_reasons_text(o->servers, &s.fo, reasons, sizeof reasons);
+    if (s.fo.end == FAILOVER_END_ANSWERED) {
+        if (o->json) {
+            printf("{\"session\":%" PRId64 ",\"books_left\":%d}\n", s.session, s.books_left);
+        } else {
+            char tries[400];
+            failover_tries_text(o->servers, &s.fo, tries, sizeof tries);
+            failover_server_name(o->servers, s.server, name, sizeof name);
+            printf("Session %" PRId64 " is open with %d books (%s; %s%s%s).\n", s.session,
+                   s.books_left, s.message, name, tries[0] ? ", " : "", tries);
+        }
+        fflush(stdout);
+        return REQUEST_EXIT_OK;
     }
-    int rc = rep.status == BOOK_OK ? REQUEST_EXIT_OK : REQUEST_EXIT_REFUSED;
-    if (rc == REQUEST_EXIT_OK && o->json)
-        printf("{\"session\":%" PRId64 ",\"books_left\":%d}\n", (int64_t)rep.session, rep.books_left);
-    else if (rc == REQUEST_EXIT_OK)
-        printf("Session %" PRId64 " is open with %d books (%s).\n", (int64_t)rep.session,
-               rep.books_left, rep.message);
+    if (s.answered) {
+        failover_server_name(o->servers, s.server, name, sizeof name);
+        fprintf(stderr, "client: %s refused the new session: %s\n", name, s.message);
+        return REQUEST_EXIT_REFUSED;
+    }
+    if (s.fo.end == FAILOVER_END_CANCELLED)
+        fprintf(stderr, "client: new session given up (stopping): %s\n", reasons);
     else
-        fprintf(stderr, "client: the server refused: %s\n", rep.message);
-    fflush(stdout);
-    xdr_free((xdrproc_t)xdr_session_reply, (char *)&rep);
-    return rc;
+        fprintf(stderr, "client: no app server opened a new session within %.1f s (%d %s): %s\n",
+                o->deadline_ms / 1000.0, s.fo.tries, s.fo.tries == 1 ? "try" : "tries", reasons);
+    return s.fo.any_answer && s.fo.end != FAILOVER_END_CANCELLED ? REQUEST_EXIT_REFUSED
+                                                                 : REQUEST_EXIT_FAILED;
 }
 
 int request_batch(const struct request_options *o, struct clock *clk)
 {
-    CLIENT *c = request_connect(o);
-    if (!c)
+    struct bookconn c;
+    if (request_open(o, clk, &c) != 0)
         return REQUEST_EXIT_FAILED;
     int rc = REQUEST_EXIT_OK;
     int64_t session = 0;
     for (long i = 0; i < o->count && rc == REQUEST_EXIT_OK; i++)
-        rc = request_one(o, c, clk, &session);
-    clnt_destroy(c);
+        rc = request_one(o, &c, &session);
+    bookconn_destroy(&c);
     return rc;
 }
 
 int request_new_session(const struct request_options *o, struct clock *clk)
 {
-    (void)clk;
-    CLIENT *c = request_connect(o);
-    if (!c)
+    struct bookconn c;
+    if (request_open(o, clk, &c) != 0)
         return REQUEST_EXIT_FAILED;
-    /* Name the session to replace, so that several asking at once open one session. */
-    int64_t seen = o->seen_session;
-    status_reply st;
-    memset(&st, 0, sizeof st);
-    if (seen == 0 && status_1(NULL, &st, c) == RPC_SUCCESS)
-        seen = st.session;
-    int rc = request_restart(o, c, seen);
-    clnt_destroy(c);
+    int rc = request_restart(o, &c, o->seen_session);
+    bookconn_destroy(&c);
     return rc;
 }
 
@@ -179,22 +254,21 @@ static int request_ask(const char *prompt)
 
 int request_interactive(const struct request_options *o, struct clock *clk)
 {
-    CLIENT *c = request_connect(o);
-    if (!c)
+    struct bookconn c;
+    if (request_open(o, clk, &c) != 0)
         return REQUEST_EXIT_FAILED;
     int rc = REQUEST_EXIT_OK;
     int64_t session = 0;
-    for (;;) {
+    /* A request that failed was given up (its key released): the reader may ask again. */
+    while (!rpcserver_stopping()) {
         int k = request_ask("[Enter] request a book, [q] quit: ");
         if (k == 'q' || k == 'Q')
             break;
-        rc = request_one(o, c, clk, &session);
-        if (rc == REQUEST_EXIT_FAILED)
-            break;
+        rc = request_one(o, &c, &session);
         while (rc == REQUEST_EXIT_SESSION_OVER) {
             k = request_ask("[e] exit or [n] start a new session? ");
             if (k == 'n' || k == 'N') {
-                rc = request_restart(o, c, session);
+                rc = request_restart(o, &c, session);
                 break;
             }
             if (k == 'e' || k == 'E' || k == 'q')
@@ -202,6 +276,6 @@ int request_interactive(const struct request_options *o, struct clock *clk)
         }
     }
 out:
-    clnt_destroy(c);
+    bookconn_destroy(&c);
     return rc == REQUEST_EXIT_SESSION_OVER ? REQUEST_EXIT_OK : rc;
 }

@@ -7,7 +7,8 @@
  *   y 186..222  "Request book"
  *   y 232..340  the last book: title (bold), author, year and ISBN, served at, session
  *   y 344..398  session and books left (STATUS), then the status line: asking...,
- *               errors; "app server unreachable:" with the reason on two lines
+ *               a failover, errors; "app server unreachable:" (one server listed) or
+ *               "no app server answers:" with the reason on two lines
  */
 #include "window.h"
 
@@ -119,7 +120,8 @@ static void cw_status(struct cw *w)
     } else if (!v->reachable) {
         /* The STATUS line is stale: the three lines say why instead. */
         ui_label(w->ui, CW_MARGIN, CW_STATUS_Y, CW_INNER, UI_FONT_SMALL, cw_error,
-                 "app server unreachable:");
+                 w->cfg->servers->count == 1 ? "app server unreachable:"
+                                             : "no app server answers:");
         cw_reason(w, CW_STATUS_Y + CW_SMALL_LINE, cw_error, v->unreachable);
         return;
     } else if (v->result[0]) {
@@ -146,10 +148,10 @@ static void cw_dialog(struct cw *w)
     /* Five short lines (broken here, not by the dialog's wrapping), so the dialog and its
      * buttons keep one place (up to five-digit book counts). */
     snprintf(text, sizeof text,
-             "Session %" PRId64 " is over:\n%d of %d books handed out\n(server 1: %d, server 2: %d)\n"
+             "Session %" PRId64 " is over:\n%d of %d books handed out\n(%s)\n"
              "to %d %s.\nExit, or start a new session?",
-             s->session, s->handed_out, s->books_total, s->by_server1, s->by_server2, s->users,
-             s->users == 1 ? "user" : "users");
+             s->session, s->handed_out, s->books_total, s->by_server[0] ? s->by_server : "none",
+             s->users, s->users == 1 ? "user" : "users");
     int k = ui_dialog(w->ui, "All books have been handed out", text, buttons, 2);
     if (k == 0) {
         log_info("window", "session %" PRId64 " over: exit", s->session);
@@ -195,15 +197,21 @@ int cl_window_run(const struct cl_window_config *cfg, char *err, size_t errlen)
     static struct cw w; /* one window per process; too big for a comfortable stack frame */
     memset(&w, 0, sizeof w);
     w.cfg = cfg;
-    char title[128];
-    snprintf(title, sizeof title, "Bibliotime client %s (app server %lu)", cfg->name,
-             cfg->book_prog - BOOK_PROG);
+    char title[160], list[100] = "";
+    size_t at = 0;
+    for (int i = 0; i < cfg->servers->count && at < sizeof list; i++)
+        at += (size_t)snprintf(list + at, sizeof list - at, "%s%d", i ? ", " : "",
+                               cfg->servers->server[i].instance);
+    snprintf(title, sizeof title, "Bibliotime client %s (app server%s %s)", cfg->name,
+             cfg->servers->count == 1 ? "" : "s", list);
     struct ui_config uc = {title, cfg->x, cfg->y, CW_W, CW_H};
     w.ui = ui_open(&uc, err, errlen);
     if (!w.ui)
         return -1;
-    struct booker_config bc = {cfg->clock, cfg->server, cfg->book_prog, cfg->name,
-                               cfg->rpc_timeout_ms};
+    struct booker_config bc = {
+        .clock = cfg->clock, .servers = cfg->servers, .name = cfg->name,
+        .rpc_timeout_ms = cfg->rpc_timeout_ms, .try_timeout_ms = cfg->try_timeout_ms,
+        .deadline_ms = cfg->deadline_ms, .follow = cfg->follow, .follow_ctx = cfg->follow_ctx};
     int rc = booker_start(&w.booker, &bc);
     if (rc != 0) {
         snprintf(err, errlen, "starting the request thread: %s", strerror(rc));
@@ -211,8 +219,12 @@ int cl_window_run(const struct cl_window_config *cfg, char *err, size_t errlen)
         return -1;
     }
     clock_panel_init(&w.panel, cfg->clock);
-    log_info("window", "open at %d,%d for %s, app server %s program %lu", cfg->x, cfg->y,
-             cfg->name, cfg->server, cfg->book_prog);
+    char where[FAILOVER_MAX_SERVERS * 32] = "";
+    at = 0;
+    for (int i = 0; i < cfg->servers->count && at < sizeof where; i++)
+        at += (size_t)snprintf(where + at, sizeof where - at, "%s%s:%d", i ? ", " : "",
+                               cfg->servers->server[i].host, cfg->servers->server[i].instance);
+    log_info("window", "open at %d,%d for %s, app servers %s", cfg->x, cfg->y, cfg->name, where);
     /* The screenshot at the end holds what the window showed last, dialog included: on
      * "Exit" or a stop the frame is drawn but not shown; once closed, ui_begin leaves the
      * last frame shown in place (drawing it again would darken the blended text). */

@@ -1,35 +1,43 @@
 /* bookload: the books benchmark's load generator (test/bench/books.sh).
  *
  *   bookload --servers 1,2 --clients C --seconds S --catalogue-size N [--host H]
- *            [--timeout-ms MS] [--lag-interval-ms MS] [--no-lag] [--trace PREFIX]
+ *            [--timeout-ms MS] [--deadline-ms MS] [--window FROM_MS:TO_MS]
+ *            [--lag-interval-ms MS] [--no-lag] [--trace PREFIX]
  *   bookload --null-rpc S [--servers 1] [--clients C] [--host H]
  *
- * Load: C threads, each with its own TCP CLIENT to BOOK_PROG + instance (thread i on
- * server i mod the number of servers), loop REQUEST_BOOK as user load-NN for S seconds,
- * timing every call on CLOCK_MONOTONIC. On SESSION_OVER the first thread to see a session
- * end calls RESTART_SESSION with that session; the others wait for that restart to finish
- * and retry, so the load never stops. Other replies are counted by status; an RPC failure
- * (timeout, connection lost) is counted and the thread reconnects.
+ * Load: C threads, each a client as bin/client is one: user load-NN, a list of every
+ * server of --servers in turn from its own (thread i starts on server i mod n), and for
+ * every request a fresh 128-bit key kept across its tries, tried on the server in use,
+ * then the next ones, with the client's backoff (client/failover.c), each try at most
+ * --timeout-ms (2500), the whole request at most --deadline-ms (10000); a server that
+ * answered becomes the one in use. A request given up at its deadline is "failed" and,
+ * if a try may have taken a book, its key is released. The latency of a request runs
+ * from its first try to the answer (CLOCK_MONOTONIC). On SESSION_OVER the first thread
+ * to see a session end calls RESTART_SESSION with that session; the others wait for that
+ * restart to finish and retry, so the load never stops.
+ * --window FROM:TO also reports the requests that started from FROM to TO ms after the
+ * start (the books benchmark's outage).
  * Beside them a lag sampler polls STATUS on every server back to back, at most every
  * --lag-interval-ms (0.5), and notes for each applied_seq the moment (middle of the STATUS
- * call) it was first seen on each server. The replication lag of an entry is |first seen
- * on the second server - first seen on the first|: its resolution is the sampling
- * interval (a full pass over the servers under load), printed as lag_interval_ms. Once
- * the load stops, the sampler goes on (up to 10 s) until every server has applied the
- * last entry, so that the entries of the last calls are measured too.
+ * call) it was first seen on each server. The replication lag of an entry is the spread
+ * of its first-seen moments over the servers: its resolution is the sampling interval (a
+ * full pass over the servers under load), printed as lag_interval_ms. Once the load
+ * stops, the sampler goes on (up to 10 s) until every server has applied the last entry,
+ * so that the entries of the last calls are measured too.
  * Before the run, STATUS must report --catalogue-size books on every server.
- * --trace PREFIX writes every call (PREFIX.calls) and every entry's first-seen times
+ * --trace PREFIX writes every book (PREFIX.calls) and every entry's first-seen times
  * (PREFIX.lag), in ms since the start, for a closer look.
  *
  * Null RPC (--null-rpc S): C threads (default 1; thread i on server i mod the number of
  * servers) call NULLPROC of BOOK in a loop for S seconds: the cost of a bare RPC round
  * trip on this machine.
  *
- * Output: key=value lines on stdout (percentiles by nearest rank over the calls that ended
- * within the S seconds; requests counts BOOK_OK replies only). Exit status: 0 done,
- * 1 cannot connect, the catalogue size differs or no call succeeded, 2 usage. */
+ * Output: key=value lines on stdout (percentiles by nearest rank over the requests that
+ * ended within the S seconds; requests counts books handed out only). Exit status: 0
+ * done, 1 cannot connect, the catalogue size differs or no book was handed out, 2 usage. */
 #include "book_rpc.h"
 #include "clock.h"
+#include "failover.h"
 #include "rpcclient.h"
 #include "rpcserver.h"
 
@@ -46,14 +54,15 @@
 
 #define BL_MAX_SERVERS 8
 #define BL_MAX_CLIENTS 1024
-#define BL_NSTATUS 7 /* BOOK_OK .. BOOK_ERR_INTERNAL */
+#define BL_NSTATUS 10 /* BOOK_OK .. BOOK_ERR_DENIED */
 #define BL_DRAIN_NS (10 * 1000000000LL)
 
 struct bl_args {
     const char *host, *trace;
     int servers[BL_MAX_SERVERS];
     int nservers;
-    long clients, seconds, catalogue, null_seconds, timeout_ms;
+    long clients, seconds, catalogue, null_seconds, timeout_ms, deadline_ms;
+    long window_from_ms, window_to_ms; /* --window: -1 if none */
     double lag_interval_ms;
     bool clients_given, no_lag;
 };
@@ -80,11 +89,18 @@ static int bl_push(struct bl_vec *s, int64_t x)
 
 struct bl_worker {
     pthread_t thread;
-    int index, instance;
-    struct bl_vec lat_ns;          /* BOOK_OK calls */
-    struct bl_vec end_ns;          /* their ends (--trace only) */
-    long status_count[BL_NSTATUS]; /* replies by status (BOOK_OK included) */
-    long rpc_failures, restarts, restarts_new, restart_failures, reconnects;
+    int index, instance;           /* instance: the worker's first server */
+    struct failover_list list;     /* every server, its own first */
+    CLIENT *clnt[BL_MAX_SERVERS];  /* kept connections, by index in list */
+    uint32_t rng;
+    struct bl_vec lat_ns;          /* answered requests: first try's start to the answer */
+    struct bl_vec start_ns;        /* their starts (for --window and --trace) */
+    struct bl_vec server_of;       /* the index in bl.servers of the server that answered */
+    struct bl_vec failed_ns;       /* starts of requests that reached the deadline */
+    long status_count[BL_NSTATUS]; /* answers by status (BOOK_OK included) */
+    long per_server[BL_MAX_SERVERS]; /* books, by the index of bl.servers that handed them */
+    long tries, retried, failovers, try_failures, released, release_failures;
+    long restarts, restarts_new, restart_failures, reconnects;
     char last_error[256];
 };
 
@@ -103,13 +119,14 @@ static bool bl_restart_running;
 
 static const char *const bl_status_key[BL_NSTATUS] = {
     "ok", "session_over", "err_badarg", "err_replication", "err_database", "err_busy",
-    "err_internal"};
+    "err_internal", "err_key", "err_released", "err_denied"};
 
 static int usage(void)
 {
     fprintf(stderr,
             "usage: bookload --servers 1,2 --clients C --seconds S --catalogue-size N [--host H]\n"
-            "                [--timeout-ms MS] [--lag-interval-ms MS] [--no-lag] [--trace PREFIX]\n"
+            "                [--timeout-ms MS] [--deadline-ms MS] [--window FROM_MS:TO_MS]\n"
+            "                [--lag-interval-ms MS] [--no-lag] [--trace PREFIX]\n"
             "       bookload --null-rpc S [--servers N] [--clients C] [--host H]\n");
     return 2;
 }
@@ -125,10 +142,10 @@ static void bl_sleep_ns(int64_t ns)
     nanosleep(&ts, NULL);
 }
 
-static CLIENT *bl_connect(int instance, char *err, size_t len)
+static CLIENT *bl_connect(int instance, int timeout_ms, char *err, size_t len)
 {
-    return rpcclient_create(bl.host, BOOK_PROG + (unsigned long)instance, BOOK_V1, "tcp",
-                            (int)bl.timeout_ms, err, len);
+    return rpcclient_create(bl.host, BOOK_PROG + (unsigned long)instance, BOOK_V2, "tcp",
+                            timeout_ms, err, len);
 }
 
 static int cmp64(const void *x, const void *y)
@@ -166,7 +183,7 @@ static bool bl_session_over(struct bl_worker *w, CLIENT *c, int64_t session, con
         restart_args a = {(char *)user, session};
         session_reply rep;
         memset(&rep, 0, sizeof rep);
-        enum clnt_stat st = restart_session_1(&a, &rep, c);
+        enum clnt_stat st = restart_session_2(&a, &rep, c);
         bool ok = st == RPC_SUCCESS && rep.status == BOOK_OK;
         if (ok) {
             w->restarts++;
@@ -203,67 +220,205 @@ static bool bl_session_over(struct bl_worker *w, CLIENT *c, int64_t session, con
     return true;
 }
 
+/* ---- one request, tried on the servers in turn (client/failover.c, as the client) ---- */
+
+struct bl_call {
+    struct bl_worker *w;
+    book_request *req;
+    book_reply *rep;     /* the answer of the last try, if it answered */
+    bool answered;
+};
+
+static int64_t bl_ops_now_ms(void *ctx)
+{
+    (void)ctx;
+    return bl_now() / 1000000;
+}
+
+static bool bl_ops_wait_ms(void *ctx, int ms)
+{
+    (void)ctx;
+    bl_sleep_ns((int64_t)ms * 1000000);
+    return !atomic_load(&bl_stop);
+}
+
+static bool bl_ops_cancelled(void *ctx)
+{
+    (void)ctx;
+    return atomic_load(&bl_stop);
+}
+
+static uint32_t bl_ops_random(void *ctx)
+{
+    struct bl_call *k = ctx;
+    uint32_t x = k->w->rng;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return k->w->rng = x;
+}
+
+/* The worker's kept connection to server i of its list, made (or remade) if needed. */
+static CLIENT *bl_conn(struct bl_worker *w, int i, int timeout_ms, struct failover_try *t)
+{
+    CLIENT *c = w->clnt[i];
+    if (c && rpcclient_closed_by_peer(c)) {
+        clnt_destroy(c);
+        c = w->clnt[i] = NULL;
+    }
+    if (!c) {
+        c = w->clnt[i] = bl_connect(w->list.server[i].instance, timeout_ms, t->why,
+                                    sizeof t->why);
+        if (!c) {
+            t->kind = FAILOVER_UNREACHABLE;
+            t->brief = "unreachable";
+            return NULL;
+        }
+        w->reconnects++;
+    }
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    clnt_control(c, CLSET_TIMEOUT, (char *)&tv);
+    return c;
+}
+
+static void bl_drop_conn(struct bl_worker *w, int i)
+{
+    if (w->clnt[i])
+        clnt_destroy(w->clnt[i]); /* a late reply must not be taken for the next call's */
+    w->clnt[i] = NULL;
+}
+
+static void bl_ops_request(void *ctx, int i, int attempt, int timeout_ms, struct failover_try *t)
+{
+    struct bl_call *k = ctx;
+    struct bl_worker *w = k->w;
+    w->tries++;
+    CLIENT *c = bl_conn(w, i, timeout_ms, t);
+    if (!c) {
+        w->try_failures++;
+        return;
+    }
+    k->req->attempt = attempt;
+    memset(k->rep, 0, sizeof *k->rep);
+    enum clnt_stat st = request_book_2(k->req, k->rep, c);
+    if (st != RPC_SUCCESS) {
+        failover_classify_rpc(st, t);
+        rpcclient_error(c, st, "REQUEST_BOOK", t->why, sizeof t->why);
+        bl_drop_conn(w, i);
+        w->try_failures++;
+        return;
+    }
+    failover_classify_status(k->rep->status, t);
+    if (t->kind == FAILOVER_ANSWERED || t->kind == FAILOVER_REFUSED) {
+        k->answered = true;
+        return;
+    }
+    snprintf(t->why, sizeof t->why, "REQUEST_BOOK: %s",
+             k->rep->book_reply_u.message ? k->rep->book_reply_u.message : t->brief);
+    xdr_free((xdrproc_t)xdr_book_reply, (char *)k->rep);
+    w->try_failures++;
+}
+
+/* A given-up key that may hold a book: one RELEASE_BOOK try per server until one answers. */
+static void bl_release(struct bl_worker *w, const char *user, book_key *key)
+{
+    for (int n = 0; n < w->list.count; n++) {
+        int i = (failover_list_in_use(&w->list) + n) % w->list.count;
+        struct failover_try t;
+        memset(&t, 0, sizeof t);
+        CLIENT *c = bl_conn(w, i, (int)bl.timeout_ms, &t);
+        if (!c)
+            continue;
+        release_args a = {(char *)user, *key, 0};
+        release_reply rep;
+        memset(&rep, 0, sizeof rep);
+        enum clnt_stat st = release_book_2(&a, &rep, c);
+        if (st != RPC_SUCCESS) {
+            bl_drop_conn(w, i);
+            continue;
+        }
+        bool ok = rep.status == BOOK_OK;
+        xdr_free((xdrproc_t)xdr_release_reply, (char *)&rep);
+        if (ok) {
+            w->released++;
+            return;
+        }
+    }
+    w->release_failures++;
+}
+
+static int bl_server_index(int instance)
+{
+    for (int s = 0; s < bl.nservers; s++)
+        if (bl.servers[s] == instance)
+            return s;
+    return -1;
+}
+
 static void *bl_load_thread(void *arg)
 {
     struct bl_worker *w = arg;
-    char user[BOOK_NAME_MAX], err[300];
+    char user[BOOK_NAME_MAX];
     snprintf(user, sizeof user, "load-%02d", w->index);
-    CLIENT *c = bl_connect(w->instance, err, sizeof err);
-    if (!c)
-        snprintf(w->last_error, sizeof w->last_error, "%s", err);
+    const struct failover_policy policy = {.deadline_ms = (int)bl.deadline_ms,
+                                           .try_timeout_ms = (int)bl.timeout_ms};
     pthread_barrier_wait(&bl_barrier);
     while (!atomic_load(&bl_stop)) {
-        if (!c) {
-            bl_sleep_ns(10 * 1000000);
-            if (!(c = bl_connect(w->instance, err, sizeof err))) {
-                snprintf(w->last_error, sizeof w->last_error, "%s", err);
-                continue;
-            }
-            w->reconnects++;
-        }
-        book_request a = {user, -1};
+        unsigned char key[FAILOVER_KEY_LEN];
+        if (failover_key_new(key, w->last_error, sizeof w->last_error) < 0)
+            break;
+        book_request req = {user, -1, {FAILOVER_KEY_LEN, (char *)key}, 1};
         book_reply rep;
-        memset(&rep, 0, sizeof rep);
+        struct bl_call call = {w, &req, &rep, false};
+        const struct failover_ops ops = {bl_ops_now_ms, bl_ops_wait_ms, bl_ops_cancelled,
+                                         bl_ops_random, bl_ops_request, &call};
+        struct failover_outcome out;
         int64_t t0 = bl_now();
-        enum clnt_stat st = request_book_1(&a, &rep, c);
+        failover_run(&w->list, failover_list_in_use(&w->list), &policy, &ops, &out);
         int64_t t1 = bl_now();
-        if (t1 > atomic_load(&bl_end_ns)) { /* ended after the window: not counted */
-            if (st == RPC_SUCCESS)
+        if (t1 > atomic_load(&bl_end_ns) || out.end == FAILOVER_END_CANCELLED) {
+            /* ended after the window: not counted */
+            if (call.answered)
                 xdr_free((xdrproc_t)xdr_book_reply, (char *)&rep);
             break;
         }
-        if (st != RPC_SUCCESS) {
-            w->rpc_failures++;
-            rpcclient_error(c, st, "REQUEST_BOOK", w->last_error, sizeof w->last_error);
-            clnt_destroy(c); /* a late reply must not be taken for the next call's */
-            c = NULL;
+        if (out.tries > 1)
+            w->retried++;
+        if (!call.answered) { /* the deadline passed */
+            bl_push(&w->failed_ns, t0);
+            failover_reasons_text(&w->list, &out, w->last_error, sizeof w->last_error);
+            if (failover_must_release(&out))
+                bl_release(w, user, &req.key);
             continue;
         }
+        if (failover_list_use(&w->list, out.server))
+            w->failovers++;
         if (rep.status >= 0 && rep.status < BL_NSTATUS)
             w->status_count[rep.status]++;
         if (rep.status == BOOK_OK) {
             bl_push(&w->lat_ns, t1 - t0);
-            if (bl.trace)
-                bl_push(&w->end_ns, t1);
+            bl_push(&w->start_ns, t0);
+            int s = bl_server_index(rep.book_reply_u.book.server);
+            bl_push(&w->server_of, s);
+            if (s >= 0)
+                w->per_server[s]++;
         } else if (rep.status == BOOK_SESSION_OVER) {
-            int64_t s = rep.book_reply_u.summary.session;
+            int64_t session = rep.book_reply_u.summary.session;
             xdr_free((xdrproc_t)xdr_book_reply, (char *)&rep);
-            if (!bl_session_over(w, c, s, user)) {
-                clnt_destroy(c); /* a late reply must not be taken for the next call's */
-                c = NULL;
-            }
+            struct failover_try t;
+            memset(&t, 0, sizeof t);
+            CLIENT *c = bl_conn(w, out.server, (int)bl.timeout_ms, &t);
+            if (c && !bl_session_over(w, c, session, user))
+                bl_drop_conn(w, out.server);
             continue;
         } else {
             snprintf(w->last_error, sizeof w->last_error, "REQUEST_BOOK: status %d: %s",
                      rep.status, rep.book_reply_u.message ? rep.book_reply_u.message : "");
-            if (rep.status == BOOK_ERR_BUSY || rep.status == BOOK_ERR_REPLICATION ||
-                rep.status == BOOK_ERR_DATABASE)
-                bl_sleep_ns(1000000);
         }
         xdr_free((xdrproc_t)xdr_book_reply, (char *)&rep);
     }
-    if (c)
-        clnt_destroy(c);
+    for (int i = 0; i < w->list.count; i++)
+        bl_drop_conn(w, i);
     return NULL;
 }
 
@@ -299,7 +454,7 @@ static int bl_status(int s, status_reply *rep, int64_t *mid)
 {
     memset(rep, 0, sizeof *rep);
     int64_t t0 = bl_now();
-    enum clnt_stat st = status_1(NULL, rep, lag.c[s]);
+    enum clnt_stat st = status_2(NULL, rep, lag.c[s]);
     int64_t t1 = bl_now();
     *mid = t0 + (t1 - t0) / 2;
     if (st == RPC_SUCCESS && !atomic_load(&bl_lag_drain))
@@ -341,7 +496,7 @@ static void *bl_lag_thread(void *arg)
                 if (lag.c[s])
                     clnt_destroy(lag.c[s]);
                 char err[300];
-                lag.c[s] = bl_connect(bl.servers[s], err, sizeof err);
+                lag.c[s] = bl_connect(bl.servers[s], (int)bl.timeout_ms, err, sizeof err);
                 continue;
             }
             if (rep.applied_seq > lag.last_seq[s]) {
@@ -368,7 +523,7 @@ static void *bl_lag_thread(void *arg)
 static int bl_lag_start(char *err, size_t len)
 {
     for (int s = 0; s < bl.nservers; s++) {
-        if (!(lag.c[s] = bl_connect(bl.servers[s], err, len)))
+        if (!(lag.c[s] = bl_connect(bl.servers[s], (int)bl.timeout_ms, err, len)))
             return -1;
         status_reply rep;
         int64_t mid;
@@ -437,7 +592,7 @@ static void bl_lag_report(void)
     free(lag.rtt_ns.v);
 }
 
-/* --trace PREFIX: PREFIX.calls "end_ms server latency_ms" per BOOK_OK call and
+/* --trace PREFIX: PREFIX.calls "end_ms server latency_ms" per book handed out and
  * PREFIX.lag "seq first_seen_ms..." per entry (ms since the start of the load). */
 static void bl_write_trace(const struct bl_worker *w)
 {
@@ -445,9 +600,11 @@ static void bl_write_trace(const struct bl_worker *w)
     snprintf(path, sizeof path, "%s.calls", bl.trace);
     FILE *f = fopen(path, "w");
     for (long i = 0; f && i < bl.clients; i++)
-        for (size_t k = 0; k < w[i].end_ns.n; k++)
-            fprintf(f, "%.3f %d %.3f\n", ms(w[i].end_ns.v[k] - bl_start_ns), w[i].instance,
-                    ms(w[i].lat_ns.v[k]));
+        for (size_t k = 0; k < w[i].lat_ns.n; k++) {
+            int64_t s = w[i].server_of.v[k];
+            fprintf(f, "%.3f %d %.3f\n", ms(w[i].start_ns.v[k] + w[i].lat_ns.v[k] - bl_start_ns),
+                    s >= 0 ? bl.servers[s] : 0, ms(w[i].lat_ns.v[k]));
+        }
     if (f)
         fclose(f);
     snprintf(path, sizeof path, "%s.lag", bl.trace);
@@ -465,6 +622,105 @@ static void bl_write_trace(const struct bl_worker *w)
         fclose(f);
 }
 
+/* The latencies of the books handed out, sorted: by server index `server` (-1: all) and,
+ * if from_ns < to_ns, only of requests that started in [from_ns, to_ns). */
+static void bl_gather(const struct bl_worker *w, int server, int64_t from_ns, int64_t to_ns,
+                      struct bl_vec *out)
+{
+    for (long i = 0; i < bl.clients; i++)
+        for (size_t k = 0; k < w[i].lat_ns.n; k++) {
+            if (server >= 0 && w[i].server_of.v[k] != server)
+                continue;
+            int64_t t = w[i].start_ns.v[k];
+            if (from_ns < to_ns && (t < from_ns || t >= to_ns))
+                continue;
+            bl_push(out, w[i].lat_ns.v[k]);
+        }
+    qsort(out->v, out->n, sizeof *out->v, cmp64);
+}
+
+static long bl_failed_between(const struct bl_worker *w, int64_t from_ns, int64_t to_ns)
+{
+    long n = 0;
+    for (long i = 0; i < bl.clients; i++)
+        for (size_t k = 0; k < w[i].failed_ns.n; k++)
+            n += w[i].failed_ns.v[k] >= from_ns && w[i].failed_ns.v[k] < to_ns;
+    return n;
+}
+
+static void bl_report(const struct bl_worker *w)
+{
+    struct bl_vec all = {0};
+    long by_status[BL_NSTATUS] = {0}, per_server[BL_MAX_SERVERS] = {0};
+    long failed = 0, tries = 0, retried = 0, failovers = 0, try_failures = 0, released = 0,
+         release_failures = 0, restarts = 0, restarts_new = 0, restart_failures = 0,
+         reconnects = 0;
+    const char *last_error = NULL;
+    for (long i = 0; i < bl.clients; i++) {
+        for (int s = 0; s < BL_NSTATUS; s++)
+            by_status[s] += w[i].status_count[s];
+        for (int s = 0; s < bl.nservers; s++)
+            per_server[s] += w[i].per_server[s];
+        failed += (long)w[i].failed_ns.n;
+        tries += w[i].tries;
+        retried += w[i].retried;
+        failovers += w[i].failovers;
+        try_failures += w[i].try_failures;
+        released += w[i].released;
+        release_failures += w[i].release_failures;
+        restarts += w[i].restarts;
+        restarts_new += w[i].restarts_new;
+        restart_failures += w[i].restart_failures;
+        reconnects += w[i].reconnects;
+        if (w[i].last_error[0])
+            last_error = w[i].last_error;
+    }
+    bl_gather(w, -1, 0, 0, &all);
+    long refused = restart_failures;
+    for (int s = BOOK_ERR_BADARG; s < BL_NSTATUS; s++)
+        refused += by_status[s];
+    double secs = (double)bl.seconds;
+    printf("requests=%zu rate_per_s=%.1f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f failed=%ld "
+           "errors=%ld restarts=%ld seconds=%ld clients=%ld\n",
+           all.n, (double)all.n / secs, ms(pct(&all, 0.5)), ms(pct(&all, 0.99)),
+           all.n ? ms(all.v[all.n - 1]) : 0.0, failed, refused + failed, restarts, bl.seconds,
+           bl.clients);
+    printf("tries=%ld retried=%ld failovers=%ld try_failures=%ld released=%ld "
+           "release_failures=%ld\n",
+           tries, retried, failovers, try_failures, released, release_failures);
+    for (int s = 0; s < bl.nservers; s++) {
+        struct bl_vec one = {0};
+        bl_gather(w, s, 0, 0, &one);
+        printf("%sserver%d_requests=%ld server%d_p50_ms=%.3f server%d_p99_ms=%.3f", s ? " " : "",
+               bl.servers[s], per_server[s], bl.servers[s], ms(pct(&one, 0.5)), bl.servers[s],
+               ms(pct(&one, 0.99)));
+        free(one.v);
+    }
+    printf("\n");
+    if (bl.window_from_ms >= 0) {
+        int64_t from = bl_start_ns + bl.window_from_ms * 1000000,
+                to = bl_start_ns + bl.window_to_ms * 1000000;
+        struct bl_vec win = {0};
+        bl_gather(w, -1, from, to, &win);
+        printf("window_from_ms=%ld window_to_ms=%ld window_requests=%zu window_failed=%ld "
+               "window_p50_ms=%.3f window_p99_ms=%.3f window_max_ms=%.3f\n",
+               bl.window_from_ms, bl.window_to_ms, win.n, bl_failed_between(w, from, to),
+               ms(pct(&win, 0.5)), ms(pct(&win, 0.99)), win.n ? ms(win.v[win.n - 1]) : 0.0);
+        free(win.v);
+    }
+    for (int s = 1; s < BL_NSTATUS; s++)
+        printf("%s=%ld ", bl_status_key[s], by_status[s]);
+    printf("restart_failures=%ld new_sessions=%ld reconnects=%ld\n", restart_failures,
+           restarts_new, reconnects);
+    if (!bl.no_lag)
+        bl_lag_report();
+    if (bl.trace)
+        bl_write_trace(w);
+    if ((refused || failed) && last_error)
+        fprintf(stderr, "bookload: last error: %s\n", last_error);
+    free(all.v);
+}
+
 static int bl_run_load(void)
 {
     char err[300];
@@ -477,10 +733,29 @@ static int bl_run_load(void)
         return 1;
     pthread_barrier_init(&bl_barrier, NULL, (unsigned)bl.clients + 1 + (bl.no_lag ? 0 : 1));
     for (long i = 0; i < bl.clients; i++) {
+        /* Worker i starts on server i mod n and fails over to the next ones in turn. */
         w[i].index = (int)i + 1;
         w[i].instance = bl.servers[i % bl.nservers];
-        pthread_create(&w[i].thread, NULL, bl_load_thread, &w[i]);
+        w[i].rng = 2654435761u * (uint32_t)(i + 1);
+        failover_list_init(&w[i].list);
+        for (int k = 0; k < bl.nservers; k++) {
+            char arg[FAILOVER_HOST_MAX + 16];
+            snprintf(arg, sizeof arg, "%s:%d", bl.host,
+                     bl.servers[((int)i + k) % bl.nservers]);
+            if (failover_list_add(&w[i].list, arg, err, sizeof err) < 0) {
+                fprintf(stderr, "bookload: %s\n", err);
+                free(w);
+                return 1;
+            }
+        }
+        if (failover_list_finish(&w[i].list, 1, err, sizeof err) < 0) {
+            fprintf(stderr, "bookload: %s\n", err);
+            free(w);
+            return 1;
+        }
     }
+    for (long i = 0; i < bl.clients; i++)
+        pthread_create(&w[i].thread, NULL, bl_load_thread, &w[i]);
     if (!bl.no_lag)
         pthread_create(&lag.thread, NULL, bl_lag_thread, NULL);
     atomic_store(&bl_end_ns, INT64_MAX);
@@ -498,65 +773,17 @@ static int bl_run_load(void)
     if (!bl.no_lag)
         pthread_join(lag.thread, NULL);
 
-    struct bl_vec all = {0};
-    long by_status[BL_NSTATUS] = {0}, rpc_failures = 0, restarts = 0, restarts_new = 0,
-         restart_failures = 0, reconnects = 0, per_server[BL_MAX_SERVERS] = {0};
-    const char *last_error = NULL;
+    bl_report(w);
+    size_t handed = 0;
     for (long i = 0; i < bl.clients; i++) {
-        for (size_t k = 0; k < w[i].lat_ns.n; k++)
-            bl_push(&all, w[i].lat_ns.v[k]);
-        for (int s = 0; s < BL_NSTATUS; s++)
-            by_status[s] += w[i].status_count[s];
-        for (int s = 0; s < bl.nservers; s++)
-            if (bl.servers[s] == w[i].instance)
-                per_server[s] += w[i].status_count[BOOK_OK];
-        rpc_failures += w[i].rpc_failures;
-        restarts += w[i].restarts;
-        restarts_new += w[i].restarts_new;
-        restart_failures += w[i].restart_failures;
-        reconnects += w[i].reconnects;
-        if (w[i].last_error[0])
-            last_error = w[i].last_error;
-    }
-    qsort(all.v, all.n, sizeof *all.v, cmp64);
-    long errors = rpc_failures + restart_failures;
-    for (int s = BOOK_ERR_BADARG; s < BL_NSTATUS; s++)
-        errors += by_status[s];
-    double secs = (double)bl.seconds;
-    printf("requests=%zu rate_per_s=%.1f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f errors=%ld "
-           "restarts=%ld seconds=%ld clients=%ld\n",
-           all.n, (double)all.n / secs, ms(pct(&all, 0.5)), ms(pct(&all, 0.99)),
-           all.n ? ms(all.v[all.n - 1]) : 0.0, errors, restarts, bl.seconds, bl.clients);
-    for (int s = 0; s < bl.nservers; s++) {
-        struct bl_vec one = {0};
-        for (long i = 0; i < bl.clients; i++)
-            for (size_t k = 0; w[i].instance == bl.servers[s] && k < w[i].lat_ns.n; k++)
-                bl_push(&one, w[i].lat_ns.v[k]);
-        qsort(one.v, one.n, sizeof *one.v, cmp64);
-        printf("%sserver%d_requests=%ld server%d_p50_ms=%.3f server%d_p99_ms=%.3f", s ? " " : "",
-               bl.servers[s], per_server[s], bl.servers[s], ms(pct(&one, 0.5)), bl.servers[s],
-               ms(pct(&one, 0.99)));
-        free(one.v);
-    }
-    printf("\n");
-    for (int s = 1; s < BL_NSTATUS; s++)
-        printf("%s=%ld ", bl_status_key[s], by_status[s]);
-    printf("rpc_failures=%ld restart_failures=%ld new_sessions=%ld reconnects=%ld\n",
-           rpc_failures, restart_failures, restarts_new, reconnects);
-    if (!bl.no_lag)
-        bl_lag_report();
-    if (bl.trace)
-        bl_write_trace(w);
-    if (errors && last_error)
-        fprintf(stderr, "bookload: last error: %s\n", last_error);
-    for (long i = 0; i < bl.clients; i++) {
+        handed += w[i].lat_ns.n;
         free(w[i].lat_ns.v);
-        free(w[i].end_ns.v);
+        free(w[i].start_ns.v);
+        free(w[i].server_of.v);
+        free(w[i].failed_ns.v);
     }
     free(w);
-    int rc = all.n == 0 ? 1 : 0;
-    free(all.v);
-    return rc;
+    return handed == 0 ? 1 : 0;
 }
 
 /* ---- null RPC ---- */
@@ -565,7 +792,7 @@ static void *bl_null_thread(void *arg)
 {
     struct bl_worker *w = arg;
     char err[300];
-    CLIENT *c = bl_connect(w->instance, err, sizeof err);
+    CLIENT *c = bl_connect(w->instance, (int)bl.timeout_ms, err, sizeof err);
     if (!c)
         snprintf(w->last_error, sizeof w->last_error, "%s", err);
     pthread_barrier_wait(&bl_barrier);
@@ -578,10 +805,10 @@ static void *bl_null_thread(void *arg)
         if (t1 > atomic_load(&bl_end_ns))
             break;
         if (st != RPC_SUCCESS) {
-            w->rpc_failures++;
+            w->try_failures++;
             rpcclient_error(c, st, "NULLPROC", w->last_error, sizeof w->last_error);
             clnt_destroy(c);
-            c = bl_connect(w->instance, err, sizeof err);
+            c = bl_connect(w->instance, (int)bl.timeout_ms, err, sizeof err);
             continue;
         }
         bl_push(&w->lat_ns, t1 - t0);
@@ -615,7 +842,7 @@ static int bl_run_null(void)
         pthread_join(w[i].thread, NULL);
         for (size_t k = 0; k < w[i].lat_ns.n; k++)
             bl_push(&all, w[i].lat_ns.v[k]);
-        failures += w[i].rpc_failures;
+        failures += w[i].try_failures;
         if (w[i].last_error[0])
             last_error = w[i].last_error;
     }
@@ -665,13 +892,15 @@ static bool parse_long(const char *s, long lo, long hi, long *out)
 int main(int argc, char **argv)
 {
     bl = (struct bl_args){.host = "localhost", .servers = {1, 2}, .nservers = 2, .clients = 32,
-                          .seconds = 0, .catalogue = -1, .timeout_ms = 10000,
+                          .seconds = 0, .catalogue = -1, .timeout_ms = 2500,
+                          .deadline_ms = 10000, .window_from_ms = -1, .window_to_ms = -1,
                           .lag_interval_ms = 0.5};
     static const struct option opts[] = {
         {"servers", 1, NULL, 's'}, {"clients", 1, NULL, 'c'}, {"seconds", 1, NULL, 'S'},
         {"catalogue-size", 1, NULL, 'n'}, {"host", 1, NULL, 'H'}, {"null-rpc", 1, NULL, 'N'},
         {"timeout-ms", 1, NULL, 't'}, {"lag-interval-ms", 1, NULL, 'i'},
         {"no-lag", 0, NULL, 'L'}, {"trace", 1, NULL, 'T'}, {"help", 0, NULL, 'h'},
+        {"deadline-ms", 1, NULL, 'D'}, {"window", 1, NULL, 'W'},
         {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -694,6 +923,19 @@ int main(int argc, char **argv)
             break;
         }
         case 'L': bl.no_lag = true; break;
+        case 'D': ok = parse_long(optarg, 1, 600000, &bl.deadline_ms); break;
+        case 'W': {
+            char *end;
+            errno = 0;
+            bl.window_from_ms = strtol(optarg, &end, 10);
+            ok = !errno && end != optarg && *end == ':' && bl.window_from_ms >= 0;
+            if (ok) {
+                char *colon = end;
+                bl.window_to_ms = strtol(colon + 1, &end, 10);
+                ok = !errno && end != colon + 1 && !*end && bl.window_to_ms > bl.window_from_ms;
+            }
+            break;
+        }
         case 'T': bl.trace = optarg; break;
         default: return usage();
         }

@@ -8,7 +8,8 @@
 
 static void *appender_main(void *arg)
 {
-    struct appender *a = arg;
+    struct appender_sender *me = arg;
+    struct appender *a = me->a;
     struct appender_item batch[REPL_APPEND_MAX];
     repl_op ops[REPL_APPEND_MAX];
     for (;;) {
@@ -33,11 +34,13 @@ static void *appender_main(void *arg)
             ops[i] = batch[i].op;
         int64_t first = 0;
         char why[300] = "";
-        int rc = replclient_append_many(&a->repl, a->instance, ops, (unsigned)n, &first, why,
+        int rc = replclient_append_many(&me->repl, a->instance, ops, (unsigned)n, &first, why,
                                         sizeof why);
         if (rc == 0) {
+            pthread_mutex_lock(&a->lock);
             a->batches++;
             a->appended += n;
+            pthread_mutex_unlock(&a->lock);
         } else {
             log_warn("append", "%d operation%s not appended: %s", n, n == 1 ? "" : "s", why);
         }
@@ -53,7 +56,6 @@ int appender_start(struct appender *a, const char *repl_host, int instance, int 
     a->instance = instance;
     a->done = done;
     a->ctx = ctx;
-    replclient_init(&a->repl, repl_host, rpc_timeout_ms);
     a->queue = calloc(APPENDER_MAX_QUEUED, sizeof *a->queue);
     if (!a->queue) {
         snprintf(why, len, "out of memory for the append queue");
@@ -61,32 +63,42 @@ int appender_start(struct appender *a, const char *repl_host, int instance, int 
     }
     pthread_mutex_init(&a->lock, NULL);
     pthread_cond_init(&a->cond, NULL);
-    int rc = pthread_create(&a->thread, NULL, appender_main, a);
-    if (rc != 0) {
-        snprintf(why, len, "starting the appender: %s", strerror(rc));
-        free(a->queue);
-        a->queue = NULL;
-        return -1;
+    a->initialised = true;
+    for (int i = 0; i < APPENDER_SENDERS; i++) {
+        struct appender_sender *s = &a->sender[i];
+        s->a = a;
+        replclient_init(&s->repl, repl_host, rpc_timeout_ms);
+        int rc = pthread_create(&s->thread, NULL, appender_main, s);
+        if (rc != 0) {
+            snprintf(why, len, "starting the appender: %s", strerror(rc));
+            appender_stop(a);
+            return -1;
+        }
+        s->started = true;
     }
-    a->started = true;
     return 0;
 }
 
 void appender_stop(struct appender *a)
 {
-    if (!a->started)
+    if (!a->initialised)
         return;
     pthread_mutex_lock(&a->lock);
     a->stop = true;
     pthread_cond_broadcast(&a->cond);
     pthread_mutex_unlock(&a->lock);
-    pthread_join(a->thread, NULL);
-    a->started = false;
-    replclient_close(&a->repl);
+    for (int i = 0; i < APPENDER_SENDERS; i++) {
+        struct appender_sender *s = &a->sender[i];
+        if (s->started)
+            pthread_join(s->thread, NULL);
+        s->started = false;
+        replclient_close(&s->repl);
+    }
     pthread_cond_destroy(&a->cond);
     pthread_mutex_destroy(&a->lock);
     free(a->queue);
     a->queue = NULL;
+    a->initialised = false;
 }
 
 bool appender_submit(struct appender *a, const repl_op *op, void *owner)

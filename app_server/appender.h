@@ -1,9 +1,11 @@
 /* appender: this app server's SETQUERYs. Request handlers queue an operation (with
  * whatever it belongs to); one thread sends everything queued in one SETQUERY of up to
  * REPL_APPEND_MAX operations, then reports the entry numbers, or the failure, of the
- * whole batch. One call is in flight at a time, and while it is out the next batch
- * gathers, so under load a round trip to the replication server and its commit carry
- * many requests, and quietly a request waits for no one. */
+ * whole batch. APPENDER_SENDERS calls are in flight at most, and while they are out the
+ * next batch gathers, so under load a round trip to the replication server and its
+ * commit carry many requests, and quietly a request waits for no one. Batches sent at
+ * once may be stored in either order (the requests in them do not depend on each
+ * other). */
 #ifndef AS_APPENDER_H
 #define AS_APPENDER_H
 
@@ -14,6 +16,9 @@
 #include <stdint.h>
 
 #define APPENDER_MAX_QUEUED 8192
+/* Calls in flight at once, each on its own connection: while one waits for the
+ * replication server's commit, the next batch goes out. */
+#define APPENDER_SENDERS 2
 
 struct appender_item {
     repl_op op;             /* its strings must live until done() has been called */
@@ -27,13 +32,19 @@ struct appender_item {
 typedef void (*appender_done_fn)(void *ctx, const struct appender_item *items, int n, int rc,
                                  int64_t first_seq, const char *why);
 
-struct appender {
+struct appender_sender {
+    struct appender *a;
     struct replclient repl;
+    pthread_t thread;
+    bool started;
+};
+
+struct appender {
+    struct appender_sender sender[APPENDER_SENDERS];
     int instance;
     appender_done_fn done;
     void *ctx;
-    pthread_t thread;
-    bool started, stop;
+    bool initialised, stop;
     pthread_mutex_t lock;
     pthread_cond_t cond;
     struct appender_item *queue;    /* APPENDER_MAX_QUEUED slots, a ring */

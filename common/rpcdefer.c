@@ -123,13 +123,17 @@ int rpcdefer_post(void (*fn)(void *arg), void *arg)
     j->arg = arg;
     j->next = NULL;
     pthread_mutex_lock(&rpcdefer_lock);
+    bool was_empty = !rpcdefer_tail;
     if (rpcdefer_tail)
         rpcdefer_tail->next = j;
     else
         rpcdefer_head = j;
     rpcdefer_tail = j;
     pthread_mutex_unlock(&rpcdefer_lock);
-    rpcserver_wake();
+    /* A queue that was not empty has its wake-up on the way already: the loop takes the
+     * whole queue after it wakes, so one write per batch of posts is enough. */
+    if (was_empty)
+        rpcserver_wake();
     return 0;
 }
 

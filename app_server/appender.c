@@ -1,10 +1,18 @@
 #include "appender.h"
 
 #include "log.h"
+#include "replop.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static void appender_free_copies(struct appender_item *items, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (items[i].copied)
+            replop_free(&items[i].op);
+}
 
 static void *appender_main(void *arg)
 {
@@ -24,10 +32,10 @@ static void *appender_main(void *arg)
         bool stop = a->stop;
         pthread_mutex_unlock(&a->lock);
         if (stop) {
-            if (n > 0)
-                a->done(a->ctx, batch, n, -3, 0, "the server is stopping");
             if (n == 0)
                 break;
+            a->done(a->ctx, batch, n, -3, 0, "the server is stopping");
+            appender_free_copies(batch, n);
             continue;
         }
         for (int i = 0; i < n; i++)
@@ -45,6 +53,7 @@ static void *appender_main(void *arg)
             log_warn("append", "%d operation%s not appended: %s", n, n == 1 ? "" : "s", why);
         }
         a->done(a->ctx, batch, n, rc, first, why);
+        appender_free_copies(batch, n);
     }
     return NULL;
 }
@@ -103,14 +112,21 @@ void appender_stop(struct appender *a)
 
 bool appender_submit(struct appender *a, const repl_op *op, void *owner)
 {
+    struct appender_item it = {*op, owner, false};
+    if (!owner) {
+        if (replop_copy(op, &it.op) < 0)
+            return false;
+        it.copied = true;
+    }
     pthread_mutex_lock(&a->lock);
     bool ok = !a->stop && a->count < APPENDER_MAX_QUEUED;
     if (ok) {
-        a->queue[(a->head + a->count) % APPENDER_MAX_QUEUED] =
-            (struct appender_item){*op, owner};
+        a->queue[(a->head + a->count) % APPENDER_MAX_QUEUED] = it;
         if (a->count++ == 0)
             pthread_cond_signal(&a->cond);
     }
     pthread_mutex_unlock(&a->lock);
+    if (!ok && it.copied)
+        replop_free(&it.op);
     return ok;
 }

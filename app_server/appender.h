@@ -21,8 +21,9 @@
 #define APPENDER_SENDERS 2
 
 struct appender_item {
-    repl_op op;             /* its strings must live until done() has been called */
-    void *owner;            /* handed back to done() (may be NULL) */
+    repl_op op;             /* with an owner, its strings must live until done() */
+    void *owner;            /* handed back to done(); NULL: nobody waits, the op is a copy */
+    bool copied;
 };
 
 /* Called on the appender's thread for each batch sent: rc 0, the operations are entries
@@ -56,7 +57,8 @@ int appender_start(struct appender *a, const char *repl_host, int instance, int 
                    appender_done_fn done, void *ctx, char *why, size_t len);
 /* Reports whatever is still queued with rc -3, then stops. */
 void appender_stop(struct appender *a);
-/* Queues one operation. False if the queue is full or the appender stops. */
+/* Queues one operation (copied if owner is NULL: nobody keeps its strings alive). False
+ * if the queue is full, the appender stops or the copy found no memory. */
 bool appender_submit(struct appender *a, const repl_op *op, void *owner);
 
 #endif

@@ -78,6 +78,12 @@ static void booksvc_submit(struct svc_req *rq, SVCXPRT *x, enum booksvc_kind kin
         booksvc_refuse(x, kind, BOOK_ERR_BADARG, "session numbers are not negative");
     } else if (!have_caller) {
         booksvc_refuse(x, kind, BOOK_ERR_INTERNAL, "caller address unknown");
+    } else if (kind == BOOKSVC_REQUEST && rpcserver_caller_hung_up(x)) {
+        /* Read late (this server was frozen): its caller gave up and tries elsewhere, so
+         * a claim now would take a book for nobody. No answer: nobody would read it.
+         * (A release still goes through: its caller wants the book freed.) */
+        log_info("book", "REQUEST_BOOK from %s dropped: the caller hung up before it was read",
+                 j->address);
     } else if (!(j->call = rpcdefer_hold(x))) {
         booksvc_refuse(x, kind, BOOK_ERR_INTERNAL, "this transport cannot wait for the log");
     } else {

@@ -14,7 +14,13 @@ static const struct {
     const char *name, *sql;
     int nparams;
 } bookdb_sql[] = {
-    {"state", "SELECT applied_seq, coalesce((SELECT max(id) FROM session), 0) FROM replica_state", 0},
+    {"state", "SELECT applied_seq, coalesce((SELECT max(id) FROM session), 0), log_time_us "
+              "FROM replica_state", 0},
+    /* A session ends with the SESSION_OPEN of the next one (its opened_at is log time). */
+    {"ended", "SELECT s.id, (extract(epoch FROM n.opened_at) * 1000000)::bigint FROM session s "
+              "JOIN session n ON n.previous = s.id "
+              "WHERE n.opened_at >= 'epoch'::timestamptz + $1::bigint * interval '1 microsecond' "
+              "ORDER BY n.id DESC LIMIT $2", 2},
     {"requests", "SELECT q.id, q.book_id, q.server, q.user_id, u.name, encode(q.request_key, 'hex'), "
                  "q.released_at IS NOT NULL FROM request q JOIN library_user u ON u.id = q.user_id "
                  "WHERE q.session_id = $1", 1},
@@ -115,6 +121,7 @@ int bookdb_state(struct bookdb *db, struct bookdb_state *st, char *why, size_t l
     if (rc == 0) {
         sscanf(PQgetvalue(res, 0, 0), "%" SCNd64, &st->applied_seq);
         sscanf(PQgetvalue(res, 0, 1), "%" SCNd64, &st->session);
+        sscanf(PQgetvalue(res, 0, 2), "%" SCNd64, &st->log_time_us);
     } else {
         snprintf(why, len, "books DB: replica_state has no row");
     }
@@ -187,6 +194,27 @@ int bookdb_each_dead_key(struct bookdb *db, int64_t session,
     }
     PQclear(res);
     return rc;
+}
+
+int bookdb_each_ended_session(struct bookdb *db, int64_t since_us, int max,
+                              void (*fn)(void *ctx, int64_t session, int64_t ended_us),
+                              void *ctx, char *why, size_t len)
+{
+    char a[24], b[16];
+    snprintf(a, sizeof a, "%" PRId64, since_us);
+    snprintf(b, sizeof b, "%d", max);
+    const char *p[2] = {a, b};
+    PGresult *res = bookdb_run(db, "ended", 2, p, why, len);
+    if (!res)
+        return -1;
+    for (int i = 0; i < PQntuples(res); i++) {
+        int64_t id = 0, ended = 0;
+        sscanf(PQgetvalue(res, i, 0), "%" SCNd64, &id);
+        sscanf(PQgetvalue(res, i, 1), "%" SCNd64, &ended);
+        fn(ctx, id, ended);
+    }
+    PQclear(res);
+    return 0;
 }
 
 int bookdb_each_user(struct bookdb *db,

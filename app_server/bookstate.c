@@ -64,16 +64,67 @@ static void bookstate_serve_user(struct bookstate *s, int64_t user_id)
         free(id);
 }
 
+static void bookstate_drop_oldest(struct bookstate *s)
+{
+    struct bookstate_old *o = &s->old[--s->nold];
+    s->old_keys -= o->keys.count;
+    keymap_free(&o->keys);
+}
+
+/* Ended sessions whose keys are past their time, or beyond the limits, are forgotten,
+ * the oldest first. */
+static void bookstate_expire(struct bookstate *s)
+{
+    while (s->nold > 0 && (s->old_keys > BOOKSTATE_OLD_KEYS ||
+                           s->old[s->nold - 1].ended_us + BOOKSTATE_KEY_MEMORY_US < s->log_time_us))
+        bookstate_drop_oldest(s);
+}
+
+static void bookstate_forget_old(struct bookstate *s)
+{
+    while (s->nold > 0)
+        bookstate_drop_oldest(s);
+}
+
+/* The keys of the session that ends go with the ended ones. */
+static void bookstate_retire_keys(struct bookstate *s, int64_t ended_us)
+{
+    if (s->session == 0) {
+        keymap_clear(&s->keys);
+        return;
+    }
+    if (s->nold == BOOKSTATE_OLD_SESSIONS)
+        bookstate_drop_oldest(s);
+    memmove(&s->old[1], &s->old[0], (size_t)s->nold * sizeof s->old[0]);
+    s->old[0] = (struct bookstate_old){s->session, ended_us, s->keys};
+    s->nold++;
+    s->old_keys += s->keys.count;
+    keymap_init(&s->keys);
+    bookstate_expire(s);
+}
+
 static void bookstate_new_session(struct bookstate *s, int64_t session)
 {
     catalogue_new_session(&s->cat);
-    keymap_clear(&s->keys);
     tdestroy(s->session_users, free);
     s->session_users = NULL;
     s->session = session;
     s->session_closed = false;
     s->users = 0;
     memset(s->by_server, 0, sizeof s->by_server);
+}
+
+/* The key's entry, in the current session or a remembered ended one (*session: which). */
+static const struct keymap_entry *bookstate_find_key(const struct bookstate *s,
+                                                     const unsigned char *key, int64_t *session)
+{
+    const struct keymap_entry *k = keymap_find(&s->keys, key);
+    *session = s->session;
+    for (int i = 0; !k && i < s->nold; i++) {
+        k = keymap_find(&s->old[i].keys, key);
+        *session = s->old[i].session;
+    }
+    return k;
 }
 
 static void bookstate_take(struct bookstate *s, int book_id, int server, int64_t user_id,
@@ -88,14 +139,14 @@ static void bookstate_take(struct bookstate *s, int book_id, int server, int64_t
 
 /* The key's entry; NULL (logged) only without memory, and then the key is not kept:
  * a retry of it could take a second book, so say it loudly. */
-static struct keymap_entry *bookstate_key_put(struct bookstate *s, const unsigned char *key,
+static struct keymap_entry *bookstate_key_put(struct keymap *keys, const unsigned char *key,
                                               const char *user)
 {
-    struct keymap_entry *k = keymap_put(&s->keys, key);
+    struct keymap_entry *k = keymap_put(keys, key);
     if (!k)
         log_error("state", "out of memory keeping a request key");
     else
-        snprintf(k->user, sizeof k->user, "%s", user);
+        k->user = keymap_user(user);
     return k;
 }
 
@@ -114,16 +165,23 @@ void bookstate_free(struct bookstate *s)
     tdestroy(s->session_users, free);
     s->known_users = s->session_users = NULL;
     keymap_free(&s->keys);
+    bookstate_forget_old(s);
 }
 
 /* ---- loading from the books DB ---- */
 
+struct bookstate_loader {
+    struct bookstate *s;
+    struct keymap *keys;
+    bool current;              /* the current session: its books are taken too */
+};
+
 static void bookstate_load_request(void *ctx, const struct bookdb_request *q)
 {
-    struct bookstate *s = ctx;
-    if (!q->released)
-        bookstate_take(s, q->book_id, q->server, q->user_id, q->id);
-    struct keymap_entry *k = bookstate_key_put(s, q->key, q->user);
+    struct bookstate_loader *l = ctx;
+    if (l->current && !q->released)
+        bookstate_take(l->s, q->book_id, q->server, q->user_id, q->id);
+    struct keymap_entry *k = bookstate_key_put(l->keys, q->key, q->user);
     if (k) {
         k->book_id = q->released ? 0 : q->book_id;
         k->seq = q->id;
@@ -134,9 +192,30 @@ static void bookstate_load_request(void *ctx, const struct bookdb_request *q)
 
 static void bookstate_load_dead_key(void *ctx, const unsigned char *key, const char *user)
 {
-    struct keymap_entry *k = bookstate_key_put(ctx, key, user);
+    struct bookstate_loader *l = ctx;
+    struct keymap_entry *k = bookstate_key_put(l->keys, key, user);
     if (k)
         k->released = true;
+}
+
+static int bookstate_load_keys(struct bookstate *s, struct bookdb *db, int64_t session,
+                               struct keymap *keys, bool current, char *why, size_t len)
+{
+    struct bookstate_loader l = {s, keys, current};
+    return bookdb_each_request(db, session, bookstate_load_request, &l, why, len) == 0 &&
+                   bookdb_each_dead_key(db, session, bookstate_load_dead_key, &l, why, len) == 0
+               ? 0
+               : -1;
+}
+
+static void bookstate_load_ended(void *ctx, int64_t session, int64_t ended_us)
+{
+    struct bookstate *s = ctx;
+    if (s->nold < BOOKSTATE_OLD_SESSIONS) {
+        s->old[s->nold] = (struct bookstate_old){session, ended_us, {0}};
+        keymap_init(&s->old[s->nold].keys);
+        s->nold++;
+    }
 }
 
 int bookstate_load(struct bookstate *s, struct bookdb *db, char *why, size_t len)
@@ -147,18 +226,28 @@ int bookstate_load(struct bookstate *s, struct bookdb *db, char *why, size_t len
     tdestroy(s->known_users, free);
     s->known_users = NULL;
     s->applied_seq = d.applied_seq;
+    s->log_time_us = d.log_time_us;
     s->last_book_id = 0;
     s->last_user[0] = '\0';
     memset(s->outcome, 0, sizeof s->outcome);
+    keymap_clear(&s->keys);
+    bookstate_forget_old(s);
     bookstate_new_session(s, d.session);
     if (bookdb_each_user(db, bookstate_add_user, s, why, len) < 0)
         return -1;
-    if (!d.session)
-        return 0;
-    return bookdb_each_request(db, d.session, bookstate_load_request, s, why, len) == 0 &&
-                   bookdb_each_dead_key(db, d.session, bookstate_load_dead_key, s, why, len) == 0
-               ? 0
-               : -1;
+    if (d.session && bookstate_load_keys(s, db, d.session, &s->keys, true, why, len) < 0)
+        return -1;
+    /* The same ended sessions as memory kept while applying (bookstate_expire). */
+    if (bookdb_each_ended_session(db, d.log_time_us - BOOKSTATE_KEY_MEMORY_US,
+                                  BOOKSTATE_OLD_SESSIONS, bookstate_load_ended, s, why, len) < 0)
+        return -1;
+    for (int i = 0; i < s->nold; i++) {
+        if (bookstate_load_keys(s, db, s->old[i].session, &s->old[i].keys, false, why, len) < 0)
+            return -1;
+        s->old_keys += s->old[i].keys.count;
+    }
+    bookstate_expire(s);
+    return 0;
 }
 
 /* ---- applying one entry: decide on memory, then change memory ---- */
@@ -172,6 +261,8 @@ struct bookstate_decision {
     int64_t release_of;             /* a release that frees: the claim it frees */
     int free_origin;                /* ... and the server that had handed it out */
     int64_t taker;                  /* HELD: the claim that took the key's book */
+    int64_t held_session;           /* HELD: the session it was handed out in */
+    int held_origin;                /* HELD: the server that handed it out */
 };
 
 static const char *bookstate_release_outcome(enum bookstate_result r)
@@ -190,19 +281,23 @@ static void bookstate_decide_claim(const struct bookstate *s, const repl_entry *
 {
     const op_book_claim *c = &e->op.repl_op_u.book_claim;
     const struct catalogue_book *b = catalogue_by_isbn(&s->cat, c->isbn);
-    const struct keymap_entry *k = keymap_find(&s->keys, (const unsigned char *)c->key);
+    int64_t key_session;
+    const struct keymap_entry *k = bookstate_find_key(s, (const unsigned char *)c->key, &key_session);
     d->book_id = b ? b->id : 0;
-    if (c->session != s->session || !b) {
-        d->result = BOOKSTATE_LOST;
-    } else if (k && strcmp(k->user, c->user) != 0) {
+    if (k && k->user != keymap_user(c->user)) {
         d->result = BOOKSTATE_OTHER_USER;
     } else if (k && k->released) {
         d->result = BOOKSTATE_GIVEN_UP;
     } else if (k && k->book_id) {
-        /* A retry of a request already served: no second book, the first one again. */
+        /* A retry of a request already served (in this session or one that ended since
+         * its first try): no second book, the first one again. */
         d->result = BOOKSTATE_HELD;
         d->book_id = k->book_id;
         d->taker = k->seq;
+        d->held_session = key_session;
+        d->held_origin = k->origin;
+    } else if (c->session != s->session || !b) {
+        d->result = BOOKSTATE_LOST;
     } else {
         d->result = s->cat.taken[b->id] ? BOOKSTATE_LOST : BOOKSTATE_WON;
     }
@@ -217,10 +312,12 @@ static void bookstate_decide_release(const struct bookstate *s, const repl_op *o
                                      struct bookstate_decision *d)
 {
     const op_book_release *rel = &op->repl_op_u.book_release;
-    const struct keymap_entry *k = keymap_find(&s->keys, (const unsigned char *)rel->key);
-    if ((rel->session != 0 && rel->session != s->session) || s->session == 0)
+    int64_t key_session;
+    const struct keymap_entry *k = bookstate_find_key(s, (const unsigned char *)rel->key, &key_session);
+    if ((rel->session != 0 && rel->session != s->session) || s->session == 0 ||
+        (k && key_session != s->session))
         d->result = BOOKSTATE_SESSION_OVER;
-    else if (k && strcmp(k->user, rel->user) != 0)
+    else if (k && k->user != keymap_user(rel->user))
         d->result = BOOKSTATE_OTHER_USER;
     else if (k && k->released)
         d->result = BOOKSTATE_ALREADY;
@@ -311,7 +408,7 @@ static void bookstate_remember_claim(struct bookstate *s, const repl_entry *e,
     if (d->new_user)
         bookstate_add_user(s, d->user_id, c->user, c->address);
     bookstate_take(s, d->book_id, e->origin, d->user_id, e->seq);
-    struct keymap_entry *k = bookstate_key_put(s, (const unsigned char *)c->key, c->user);
+    struct keymap_entry *k = bookstate_key_put(&s->keys, (const unsigned char *)c->key, c->user);
     if (k) {
         k->book_id = d->book_id;
         k->seq = e->seq;
@@ -327,7 +424,7 @@ static void bookstate_remember_release(struct bookstate *s, const repl_entry *e,
                                        const struct bookstate_decision *d)
 {
     const op_book_release *rel = &e->op.repl_op_u.book_release;
-    struct keymap_entry *k = bookstate_key_put(s, (const unsigned char *)rel->key, rel->user);
+    struct keymap_entry *k = bookstate_key_put(&s->keys, (const unsigned char *)rel->key, rel->user);
     if (k) {
         k->released = true;
         k->book_id = 0;
@@ -353,6 +450,7 @@ void bookstate_apply(struct bookstate *s, const repl_entry *e, struct bookstate_
                                op->repl_op_u.user_seen.address);
             break;
         case OP_SESSION_OPEN:
+            bookstate_retire_keys(s, e->appended_at_us);
             bookstate_new_session(s, e->seq);
             break;
         case OP_SESSION_CLOSE:
@@ -367,10 +465,15 @@ void bookstate_apply(struct bookstate *s, const repl_entry *e, struct bookstate_
         }
     }
     s->applied_seq = e->seq;
+    if (e->appended_at_us > s->log_time_us)
+        s->log_time_us = e->appended_at_us;
+    bookstate_expire(s);
     struct bookstate_outcome o = {.seq = e->seq, .kind = op->kind, .result = d.result,
                                   .book_id = d.book_id,
                                   .taker = d.result == BOOKSTATE_WON ? e->seq : d.taker,
-                                  .session = s->session};
+                                  .origin = d.result == BOOKSTATE_HELD ? d.held_origin : e->origin,
+                                  .session = d.result == BOOKSTATE_HELD ? d.held_session
+                                                                        : s->session};
     s->outcome[e->seq % BOOKSTATE_OUTCOMES] = o;
     *out = o;
 }
@@ -385,18 +488,25 @@ bool bookstate_outcome(const struct bookstate *s, int64_t seq, struct bookstate_
 }
 
 enum bookstate_result bookstate_key(const struct bookstate *s, const unsigned char *key,
-                                    const char *user, int *book_id, int64_t *taker)
+                                    const char *user, int *book_id, int64_t *taker,
+                                    int64_t *session, int *origin)
 {
-    const struct keymap_entry *k = keymap_find(&s->keys, key);
+    const struct keymap_entry *k = bookstate_find_key(s, key, session);
     *book_id = k ? k->book_id : 0;
     *taker = k ? k->seq : 0;
+    *origin = k ? k->origin : 0;
     if (!k)
         return BOOKSTATE_UNKNOWN;
-    if (strcmp(k->user, user) != 0)
+    if (k->user != keymap_user(user))
         return BOOKSTATE_OTHER_USER;
     if (k->released)
         return BOOKSTATE_GIVEN_UP;
     return k->book_id ? BOOKSTATE_HELD : BOOKSTATE_UNKNOWN;
+}
+
+bool bookstate_user_known(const struct bookstate *s, const char *name, const char *address)
+{
+    return bookstate_user_id(s, name, address) != 0;
 }
 
 int bookstate_reserve(struct bookstate *s)

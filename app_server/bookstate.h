@@ -21,6 +21,14 @@
 
 #define BOOKSTATE_OUTCOMES 65536
 #define BOOKSTATE_SERVERS 256  /* instances 1..255 */
+/* A retry may come after its request's session ended (a client's deadline is at most
+ * 60 s): the keys of an ended session are remembered this long of log time after it
+ * ended, for at most this many ended sessions and keys (the oldest session goes first),
+ * so memory stays bounded (about 100 bytes a key). Every server counts alike: log time,
+ * log order. */
+#define BOOKSTATE_KEY_MEMORY_US (60LL * 1000000)
+#define BOOKSTATE_OLD_SESSIONS 256
+#define BOOKSTATE_OLD_KEYS 131072
 
 /* What applying a BOOK_CLAIM or BOOK_RELEASE did. */
 enum bookstate_result {
@@ -43,7 +51,16 @@ struct bookstate_outcome {
     enum bookstate_result result;   /* claims and releases */
     int book_id;                    /* WON: the claim's book; HELD: the key's */
     int64_t taker;                  /* WON, HELD: the claim that took the book */
-    int64_t session;                /* the current session after the entry */
+    int origin;                     /* WON, HELD: the app server that handed it out */
+    int64_t session;                /* the current session after the entry; HELD: the
+                                       session the key's book was handed out in */
+};
+
+/* The keys of a session that ended. */
+struct bookstate_old {
+    int64_t session;
+    int64_t ended_us;               /* log time of the SESSION_OPEN that ended it */
+    struct keymap keys;
 };
 
 struct bookstate {
@@ -59,6 +76,10 @@ struct bookstate {
     void *known_users;              /* tsearch tree (name, address) -> id */
     void *session_users;            /* tsearch tree of user ids served this session */
     struct keymap keys;             /* the current session's request keys */
+    struct bookstate_old old[BOOKSTATE_OLD_SESSIONS]; /* the latest ended first */
+    int nold;
+    size_t old_keys;                /* keys in old[] */
+    int64_t log_time_us;            /* the latest log time applied */
     struct bookstate_outcome outcome[BOOKSTATE_OUTCOMES]; /* index seq % BOOKSTATE_OUTCOMES */
 };
 
@@ -75,11 +96,15 @@ void bookstate_apply(struct bookstate *s, const repl_entry *e, struct bookstate_
 /* The outcome of entry seq if it is still remembered (false otherwise). */
 bool bookstate_outcome(const struct bookstate *s, int64_t seq, struct bookstate_outcome *out);
 
-/* What key holds in the current session so far: BOOKSTATE_HELD (*book_id, *taker),
+/* What key holds so far, in the current session or an ended one still remembered:
+ * BOOKSTATE_HELD (*book_id, *taker, the *session it was handed out in, by *origin),
  * BOOKSTATE_GIVEN_UP, BOOKSTATE_OTHER_USER (another user's request), or
  * BOOKSTATE_UNKNOWN (a new key, as far as applied). */
 enum bookstate_result bookstate_key(const struct bookstate *s, const unsigned char *key,
-                                    const char *user, int *book_id, int64_t *taker);
+                                    const char *user, int *book_id, int64_t *taker,
+                                    int64_t *session, int *origin);
+/* Has (name, address) been applied as a user? */
+bool bookstate_user_known(const struct bookstate *s, const char *name, const char *address);
 /* Reserves a random free book of the current session: its id (0: none left). */
 int bookstate_reserve(struct bookstate *s);
 void bookstate_unreserve(struct bookstate *s, int book_id);

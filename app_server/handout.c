@@ -56,9 +56,10 @@ static void handout_error(struct handout_call *c, book_status st, const char *fm
     }
 }
 
-/* Under the replica's lock: the answer with book_id (its claim: request_id). */
+/* Under the replica's lock: the answer with book_id (its claim: request_id, appended
+ * through app server origin). */
 static void handout_book(struct handout_call *c, int book_id, int64_t session, int64_t claim,
-                         bool again)
+                         int origin, bool again)
 {
     const struct catalogue_book *b = catalogue_by_id(&c->h->replica->state.cat, book_id);
     if (!b) {
@@ -76,7 +77,7 @@ static void handout_book(struct handout_call *c, int book_id, int64_t session, i
     bi->year = b->year;
     bi->session = session;
     bi->request_id = claim;
-    bi->server = c->h->instance;
+    bi->server = origin;
     bi->server_time_us = clock_read(c->h->clock);
     bi->again = again;
 }
@@ -173,11 +174,11 @@ static void handout_claim_applied(struct replica_pending *p, const struct bookst
     c->book_id = 0;
     switch (o->result) {
     case BOOKSTATE_WON:
-        handout_book(c, o->book_id, o->session, o->seq, false);
+        handout_book(c, o->book_id, o->session, o->seq, o->origin, false);
         break;
     case BOOKSTATE_HELD:
         /* Another try of this request got there first; this claim took nothing. */
-        handout_book(c, o->book_id, o->session, o->taker, true);
+        handout_book(c, o->book_id, o->session, o->taker, o->origin, true);
         break;
     case BOOKSTATE_GIVEN_UP:
         handout_error(c, BOOK_ERR_RELEASED, "%s", handout_released_text);
@@ -217,11 +218,20 @@ static void handout_failed(struct replica_pending *p, int rc, const char *why)
 static bool handout_request(struct handout_call *c)
 {
     int book_id;
-    int64_t taker;
+    int64_t taker, session;
+    int origin;
     const struct bookstate *s = &c->h->replica->state;
-    switch (bookstate_key(s, c->key, c->user, &book_id, &taker)) {
+    if (!bookstate_user_known(s, c->user, c->address)) {
+        /* Recorded as soon as seen, even if the session has no book left for them (a
+         * claim would record them too, applied a moment later). */
+        repl_op op = {.kind = OP_USER_SEEN};
+        op.repl_op_u.user_seen.name = c->user;
+        op.repl_op_u.user_seen.address = c->address;
+        replica_append(c->h->replica, &op, NULL);
+    }
+    switch (bookstate_key(s, c->key, c->user, &book_id, &taker, &session, &origin)) {
     case BOOKSTATE_HELD:
-        handout_book(c, book_id, s->session, taker, true);
+        handout_book(c, book_id, session, taker, origin, true);
         return true;
     case BOOKSTATE_GIVEN_UP:
         handout_error(c, BOOK_ERR_RELEASED, "%s", handout_released_text);
@@ -311,6 +321,15 @@ bool handout_start(struct handout_call *c)
     }
     c->pending.deadline_ns = clock_mono_ns() + (int64_t)HANDOUT_DEADLINE_MS * 1000000;
     c->pending.failed = handout_failed;
+    /* The books DB is not on a request's path, but a server whose DB is down hands out
+     * nothing its DB would not show: the client asks another server. (Releases and new
+     * sessions go through: their entries wait in memory and the log.) */
+    char why[300];
+    if (c->kind == HANDOUT_REQUEST && !dbwriter_ok(&h->replica->writer, why, sizeof why)) {
+        handout_error(c, BOOK_ERR_DATABASE, "books database unavailable, try again (%s)", why);
+        handout_send(c);
+        return true;
+    }
     bool now;
     replica_lock(h->replica);
     switch (c->kind) {

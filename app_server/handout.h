@@ -9,7 +9,9 @@
  * retry needs no round trip of its own to learn what its earlier tries did: its claim
  * is applied after everything before it in the log, and the key settles it. A release
  * queues BOOK_RELEASE, a new session SESSION_OPEN, and each answers with what applying
- * it did. Every answer goes out on the RPC loop's thread (rpcdefer_post). */
+ * it did. Every answer goes out on the RPC loop's thread (rpcdefer_post). A server
+ * whose books DB the writer finds down refuses book requests ("try again": the client
+ * asks another server), so what a server hands out is in its DB within a write. */
 #ifndef AS_HANDOUT_H
 #define AS_HANDOUT_H
 

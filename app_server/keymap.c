@@ -74,3 +74,11 @@ struct keymap_entry *keymap_put(struct keymap *m, const unsigned char *key)
     m->count++;
     return e;
 }
+
+uint64_t keymap_user(const char *name)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return h;
+}

@@ -12,16 +12,14 @@
 #include <stdint.h>
 
 #define KEYMAP_KEY_LEN 16
-#define KEYMAP_NAME_LEN 64
 
 struct keymap_entry {
-    bool used;
     unsigned char key[KEYMAP_KEY_LEN];
-    int book_id;                 /* the book it holds (0: none) */
     int64_t seq;                 /* the claim that took it (0: none) */
-    int origin;                  /* the app server that handed the book out */
-    bool released;
-    char user[KEYMAP_NAME_LEN];  /* whose request it is */
+    uint64_t user;               /* whose request it is: keymap_user(name) */
+    int32_t book_id;             /* the book it holds (0: none) */
+    int16_t origin;              /* the app server that handed the book out */
+    bool used, released;
 };
 
 struct keymap {
@@ -36,5 +34,8 @@ void keymap_clear(struct keymap *m);
 struct keymap_entry *keymap_find(const struct keymap *m, const unsigned char *key);
 /* The key's entry, added (zeroed but for the key) if new; NULL only without memory. */
 struct keymap_entry *keymap_put(struct keymap *m, const unsigned char *key);
+/* A user name as a key keeps it (64-bit FNV-1a: only a check that a retry or release is
+ * its request's user, against mistakes; the key itself is the secret). */
+uint64_t keymap_user(const char *name);
 
 #endif

@@ -205,8 +205,9 @@ static int replica_apply(struct replica *r, getquery_reply *rep)
         replica_wake_starved(r);
     pthread_cond_broadcast(&r->cond);
     pthread_mutex_unlock(&r->lock);
-    dbwriter_push(&r->writer, rep, rows, n);
-    log_debug("apply", "%d entries applied up to %" PRId64, n, e[n - 1].seq);
+    int64_t last = e[n - 1].seq;
+    dbwriter_push(&r->writer, rep, rows, n); /* rep (and e) are the writer's now */
+    log_debug("apply", "%d entries applied up to %" PRId64, n, last);
     return n;
 }
 

@@ -65,7 +65,9 @@ static void usage(FILE *f)
             "                          preference, at most %d (default localhost)\n"
             "  --instance N            instance of a --server without :N, 1..255 (default 1)\n"
             "  --deadline SEC          a request gives up after SEC seconds, all tries\n"
-            "                          together (default 10); it then releases its key\n"
+            "                          together, 0.1..60 (default 10); it then releases its\n"
+            "                          key (app servers remember a key 60 s after its\n"
+            "                          session ended, so a retry always finds its book)\n"
             "  --try-timeout SEC       how long one try waits for its server (default 2.5)\n"
             "A request that times out, loses its connection or is told \"try again\" is\n"
             "retried with the same key on the next server in the list (wrapping), after\n"
@@ -126,7 +128,7 @@ static int own_option(int opt, const char *arg, void *ctx)
         }
         break;
     case OPT_DEADLINE:
-        if (options_seconds_us("deadline", arg, 0.1, 3600, &us) < 0)
+        if (options_seconds_us("deadline", arg, 0.1, 60, &us) < 0)
             return -1;
         o->deadline_ms = (int)(us / 1000);
         break;

@@ -64,6 +64,9 @@ static void request_print_book(const struct request_options *o, const struct boo
     const book_info *b = &r->reply.book_reply_u.book;
     char t[20];
     clock_format(b->server_time_us, true, t, sizeof t);
+    /* server: who handed the book out (its claim took it); answered_by: who told us (a
+     * retry may find its book at another server). */
+    int answered_by = r->fo.server >= 0 ? o->servers->server[r->fo.server].instance : b->server;
     if (o->json) {
         printf("{\"isbn\":");
         request_json_string(b->isbn);
@@ -72,15 +75,17 @@ static void request_print_book(const struct request_options *o, const struct boo
         printf(",\"author\":");
         request_json_string(b->author);
         printf(",\"year\":%d,\"session\":%" PRId64 ",\"request\":%" PRId64
-               ",\"server\":%d,\"served_at\":\"%s\",\"tries\":%d,\"again\":%s}\n", b->year,
-               (int64_t)b->session, (int64_t)b->request_id, b->server, t, r->fo.tries,
-               b->again ? "true" : "false");
+               ",\"server\":%d,\"served_at\":\"%s\",\"tries\":%d,\"again\":%s,\"answered_by\":%d}\n",
+               b->year, (int64_t)b->session, (int64_t)b->request_id, b->server, t, r->fo.tries,
+               b->again ? "true" : "false", answered_by);
     } else {
-        char note[500];
+        char note[500], by[48] = "";
         request_tries_note(o, r, b->again, note, sizeof note);
+        if (answered_by != b->server)
+            snprintf(by, sizeof by, ", answered by server %d", answered_by);
         printf("%s \"%s\" by %s (%d), session %" PRId64 ", request %" PRId64
-               ", server %d at %s%s\n", b->isbn, b->title, b->author, b->year, (int64_t)b->session,
-               (int64_t)b->request_id, b->server, t, note);
+               ", server %d%s at %s%s\n", b->isbn, b->title, b->author, b->year, (int64_t)b->session,
+               (int64_t)b->request_id, b->server, by, t, note);
     }
     fflush(stdout);
 }

@@ -319,6 +319,14 @@ bool_t rpcserver_xdr_void(XDR *xdrs, void *unused)
     return TRUE;
 }
 
+bool rpcserver_caller_hung_up(SVCXPRT *x)
+{
+    if (x->xp_fd < 0)
+        return false;
+    struct pollfd p = {.fd = x->xp_fd, .events = POLLRDHUP};
+    return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
 int rpcserver_caller(struct svc_req *rq, struct sockaddr_storage *out, char *text, size_t len)
 {
     struct netbuf *nb = svc_getrpccaller(rq->rq_xprt);

@@ -52,5 +52,8 @@ bool_t rpcserver_xdr_void(XDR *xdrs, void *unused);
 
 /* The caller's address (numeric) for logs and --allow checks; returns -1 if unknown. */
 int rpcserver_caller(struct svc_req *rq, struct sockaddr_storage *out, char *text, size_t len);
+/* Has the caller of the call being dispatched on x closed its side of the connection
+ * already (a client that gave up on a call this server read late, after a freeze)? */
+bool rpcserver_caller_hung_up(SVCXPRT *x);
 
 #endif

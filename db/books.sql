@@ -82,7 +82,7 @@ CREATE TABLE request (
     client_time   time(6),
     server_time   time(6) NOT NULL,
     requested_at  timestamptz NOT NULL,
-    request_key   bytea NOT NULL UNIQUE CHECK (octet_length(request_key) = 16),
+    request_key   bytea NOT NULL CHECK (octet_length(request_key) = 16),
     released_at   timestamptz,
     released_by   bigint CHECK (released_by > id),
     CHECK ((released_at IS NULL) = (released_by IS NULL))
@@ -97,9 +97,14 @@ COMMENT ON COLUMN request.server IS 'Instance number of the app server that hand
 COMMENT ON COLUMN request.client_time IS 'The client''s time of day when it asked (its clock, microseconds); NULL when the client did not say.';
 COMMENT ON COLUMN request.server_time IS 'The handing server''s time of day when it claimed the book (microseconds); sent to the client for its Cristian sync.';
 COMMENT ON COLUMN request.requested_at IS 'When the BOOK_CLAIM entry was appended to the log (replication server''s clock).';
-COMMENT ON COLUMN request.request_key IS 'The request''s key: 16 random bytes the client chose and kept for every retry of this request, on any server. A claim whose key already holds a book takes no second one, so a retried request is served once (unique).';
+COMMENT ON COLUMN request.request_key IS 'The request''s key: 16 random bytes the client chose and kept for every retry of this request, on any server. A claim whose key already holds a book takes no second one (in its session, and for 60 s of log time after that session ended), so a retried request is served once (unique per session: request_key_once).';
 COMMENT ON COLUMN request.released_at IS 'When the client gave the request up and its book went back to the session''s free books (the BOOK_RELEASE entry''s log time); NULL while the request holds its book.';
 COMMENT ON COLUMN request.released_by IS 'The BOOK_RELEASE log entry (seq) that released it (book_release.seq); NULL while not released.';
+
+-- A key is one request: once per session. (A retry after its session ended gets the
+-- book of that session, so a key repeats only if a client reuses it after the app
+-- servers forgot it, 60 s of log time after its session ended.) Also finds a key.
+CREATE UNIQUE INDEX request_key_once ON request (request_key, session_id);
 
 -- A book is held once per session; released requests no longer hold theirs.
 CREATE UNIQUE INDEX request_book_once ON request (session_id, isbn) WHERE released_at IS NULL;
@@ -133,12 +138,14 @@ CREATE INDEX request_user_idx ON request (user_id);
 CREATE TABLE replica_state (
     id           boolean PRIMARY KEY DEFAULT true CHECK (id),
     applied_seq  bigint NOT NULL DEFAULT 0 CHECK (applied_seq >= 0),
-    applied_at   timestamptz
+    applied_at   timestamptz,
+    log_time_us  bigint NOT NULL DEFAULT 0
 );
 COMMENT ON TABLE replica_state IS 'Position of this database in the replication log: always exactly one row. Advanced in the same transaction as the entry it records, so each entry is applied exactly once, also across crashes.';
 COMMENT ON COLUMN replica_state.id IS 'Always true: makes the table hold a single row.';
 COMMENT ON COLUMN replica_state.applied_seq IS 'Sequence number of the last log entry applied to this database (0: none yet). Entries are applied in order without gaps.';
 COMMENT ON COLUMN replica_state.applied_at IS 'When this app server applied that entry (its machine time); NULL before the first.';
+COMMENT ON COLUMN replica_state.log_time_us IS 'The latest log time (appended_at, microseconds since 1970) of the entries applied: how long keys of ended sessions are remembered is measured against it, the same way on every server.';
 INSERT INTO replica_state DEFAULT VALUES;
 
 -- Applying the log -----------------------------------------------------------------------
@@ -190,7 +197,8 @@ BEGIN
                             'BOOK_RELEASE']) THEN
         RAISE EXCEPTION 'apply_entries: unknown kind of entry in %', p_kind;
     END IF;
-    UPDATE replica_state SET applied_seq = p_first_seq + n - 1, applied_at = now()
+    UPDATE replica_state SET applied_seq = p_first_seq + n - 1, applied_at = now(),
+                             log_time_us = greatest(log_time_us, (SELECT max(t) FROM unnest(p_at_us) t))
      WHERE applied_seq = p_first_seq - 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'replica_state is not at entry %', p_first_seq - 1;

@@ -132,6 +132,23 @@ start_postgres() {
     else
         how="started"
     fi
+    # Left by a postmaster that was killed (dead, or a zombie nobody reaped, which pg_ctl
+    # status takes for alive): pg_ctl start -w would take its "ready" for the new
+    # server's. (PostgreSQL itself refuses to start while a backend of the old one
+    # still holds its shared memory.)
+    pid=$(head -n 1 "$PG_DIR/postmaster.pid" 2>/dev/null || true)
+    if [[ $pid =~ ^[0-9]+$ ]] && ! pid_alive "$pid"; then
+        # PostgreSQL also takes a zombie's pid in its socket's lock file for a live
+        # postmaster: wait for it to be reaped.
+        local deadline=$(($(now_ms) + 10000))
+        while [[ -n $(ps -o stat= -p "$pid" 2>/dev/null) ]] && (($(now_ms) < deadline)); do
+            sleep 0.05
+        done
+        [[ -z $(ps -o stat= -p "$pid" 2>/dev/null) ]] ||
+            die "postgres: the old postmaster (pid $pid) is a zombie nobody reaps; its parent must wait for it"
+        rm -f "$PG_DIR/postmaster.pid"
+        how="$how after a crash (stale postmaster.pid of pid $pid removed)"
+    fi
     if as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR" status >/dev/null 2>&1; then
         how="already running"
     else

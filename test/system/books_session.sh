@@ -53,7 +53,7 @@ for inst in 2 1; do
     rc=0
     out=$("$BIN_DIR/client" --headless --instance "$inst" --name reader16 --request --json 2>&1) || rc=$?
     ((rc == 3)) || fail "request after the last book on server $inst: exit $rc, expected 3 ($out)"
-    want="{\"session_over\":$s1,\"books\":15,\"handed_out\":15,\"by_server1\":8,\"by_server2\":7,\"users\":15}"
+    want="{\"session_over\":$s1,\"books\":15,\"handed_out\":15,\"by_server\":{\"1\":8,\"2\":7},\"users\":15}"
     [[ $out == "$want" ]] || fail "SESSION_OVER summary on server $inst: '$out', expected '$want'"
     pass "request after the last book on server $inst: exit 3 and the summary $out"
 done

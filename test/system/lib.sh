@@ -49,13 +49,19 @@ part_log() {
     tail -c +$((pos + 1)) "$CLUSTER_DIR/log/$1.log"
 }
 
-# Starts the replication server, the coordinator and both app servers on a fresh clock
+# The app servers of this test: APP_SERVERS (default 2) for scripts/cluster too.
+export APP_SERVERS=${APP_SERVERS:-2}
+APP_PARTS=()
+for ((_n = 1; _n <= APP_SERVERS; _n++)); do APP_PARTS+=("app$_n"); done
+SERVERS=$(seq 1 "$APP_SERVERS")
+
+# Starts the replication server, the coordinator and the app servers on a fresh clock
 # DB, fresh books DBs holding $CATALOGUE (default: the 15 books) and an empty log.
 start_servers() {
-    cluster stop app1 app2 time_server replication >/dev/null
+    cluster stop "${APP_PARTS[@]}" time_server replication >/dev/null
     sql "TRUNCATE node_sync, sync_round, node RESTART IDENTITY CASCADE"
     cluster reset-data >/dev/null
-    cluster start replication time_server app1 app2 >/dev/null
+    cluster start replication time_server "${APP_PARTS[@]}" >/dev/null
 }
 
 # Rounds in which every one of N nodes was synchronised.
@@ -94,10 +100,10 @@ finish() {
     trap - EXIT
     for pid in "${EXTRA_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     if ((rc == 0)); then
-        cluster stop app1 app2 time_server replication >/dev/null || rc=$?
+        cluster stop "${APP_PARTS[@]}" time_server replication >/dev/null || rc=$?
     else
         log "logs of this test: $TEST_TMP and $CLUSTER_DIR/log"
-        cluster stop app1 app2 time_server replication >/dev/null || true
+        cluster stop "${APP_PARTS[@]}" time_server replication >/dev/null || true
     fi
     ((rc != 0)) || rm -rf "$TEST_TMP"
     ((rc == 0)) && log "passed ($CHECKS checks)" || log "FAILED"
@@ -125,40 +131,45 @@ caught_up() {
     [[ $got == "$want" ]] && [[ $(bsql "$1" "SELECT applied_seq FROM replica_state") == "$want" ]]
 }
 wait_caught_up() {
-    wait_until "app server 1 applying the whole log" "${1:-30}" caught_up 1
-    wait_until "app server 2 applying the whole log" "${1:-30}" caught_up 2
+    local n
+    for n in $SERVERS; do
+        wait_until "app server $n applying the whole log" "${1:-30}" caught_up "$n"
+    done
 }
 
-# books_dump N DIR: sorted dumps of book, library_user, session and request of books N
-# into DIR/booksN.TABLE (replica_state is the server's own and left out).
+# books_dump N DIR: sorted dumps of book, library_user, session, request and
+# book_release of books N into DIR/booksN.TABLE (replica_state is the server's own and
+# left out).
 books_dump() {
     local t
-    for t in book library_user session request; do
-        bsql "$1" "COPY (SELECT * FROM $t ORDER BY id) TO STDOUT" >"$2/books$1.$t"
+    for t in book library_user session request book_release; do
+        bsql "$1" "COPY (SELECT * FROM $t ORDER BY 1) TO STDOUT" >"$2/books$1.$t"
     done
 }
 
-# books_same WHAT: both books DBs dumped and compared table by table; fails the test on
-# any difference, else passes with the row counts.
+# books_same WHAT: every books DB dumped and compared with books1 table by table; fails
+# the test on any difference, else passes with the row counts.
 books_same() {
-    local d=$TEST_TMP/dump.$RANDOM t counts=""
+    local d=$TEST_TMP/dump.$RANDOM t n counts=""
     mkdir -p "$d"
-    books_dump 1 "$d"
-    books_dump 2 "$d"
-    for t in book library_user session request; do
-        cmp -s "$d/books1.$t" "$d/books2.$t" ||
-            fail "$1: table $t differs between books1 and books2: $(diff "$d/books1.$t" "$d/books2.$t" | head -5 | cut -c1-200)"
+    for n in $SERVERS; do books_dump "$n" "$d"; done
+    for t in book library_user session request book_release; do
+        for n in $SERVERS; do
+            cmp -s "$d/books1.$t" "$d/books$n.$t" ||
+                fail "$1: table $t differs between books1 and books$n: $(diff "$d/books1.$t" "$d/books$n.$t" | head -5 | cut -c1-200)"
+        done
         counts+=" $t=$(wc -l <"$d/books1.$t")"
     done
-    pass "$1: books1 and books2 identical row for row (${counts# })"
+    pass "$1: the $APP_SERVERS books DBs identical row for row (${counts# })"
 }
 
-# No book twice in a session, in either DB (the unique constraint is checked as data too).
+# No book twice in a session, in any DB (the unique constraint is checked as data too):
+# requests that still hold their book.
 books_no_duplicates() {
     local n dup
-    for n in 1 2; do
-        dup=$(bsql "$n" "SELECT count(*) FROM (SELECT 1 FROM request GROUP BY session_id, isbn
-                          HAVING count(*) > 1) d")
+    for n in $SERVERS; do
+        dup=$(bsql "$n" "SELECT count(*) FROM (SELECT 1 FROM request WHERE released_at IS NULL
+                          GROUP BY session_id, isbn HAVING count(*) > 1) d")
         ((dup == 0)) || fail "$1: books$n holds $dup books handed out twice in a session"
     done
 }
@@ -174,14 +185,14 @@ db_books() {
 }
 
 # printed_in_dbs WHAT FILE...: every book the clients printed is a request row with the
-# same id, session, ISBN and server in both books DBs (and, with LOG=1, a BOOK_CLAIM of
+# same id, session, ISBN and server in every books DB (and, with LOG=1, a BOOK_CLAIM of
 # the log with that seq, session and ISBN). Sets PRINTED_TOTAL.
 printed_in_dbs() {
     local what=$1 n missing total
     shift
     printed_books "$@" >"$TEST_TMP/printed.tsv"
     total=$(wc -l <"$TEST_TMP/printed.tsv")
-    for n in 1 2; do
+    for n in $SERVERS; do
         db_books "$n" >"$TEST_TMP/db$n.tsv"
         missing=$(comm -23 "$TEST_TMP/printed.tsv" "$TEST_TMP/db$n.tsv" | wc -l)
         ((missing == 0)) || fail "$what: $missing of $total printed books not in books$n, e.g. $(comm -23 "$TEST_TMP/printed.tsv" "$TEST_TMP/db$n.tsv" | head -3 | tr '\t\n' ' ;')"
@@ -195,16 +206,30 @@ printed_in_dbs() {
     PRINTED_TOTAL=$total
 }
 
-# books_client_loop INSTANCE NAME COUNT OUT: asks app server INSTANCE for books with
-# `client --request --count COUNT --json` again and again until SESSION_OVER (exit 3).
-# Books and summaries go to OUT, stderr to OUT.log, one exit status a line to OUT.rc.
-# Exit 1 (unreachable) and 4 (refused) are retried after a pause (a back-off, not a
-# readiness check). Gives up with status 9 after BOOKS_LOOP_TIMEOUT seconds (default 120).
+# server_args "2 1": --server localhost:2 --server localhost:1 (a client's list).
+server_args() {
+    local n
+    for n in $1; do printf -- '--server\nlocalhost:%s\n' "$n"; done
+}
+# preference I: the app servers in turn from server (I mod APP_SERVERS) + 1, e.g. "2 3 1".
+preference() {
+    local first=$(($1 % APP_SERVERS)) k out=""
+    for ((k = 0; k < APP_SERVERS; k++)); do out+="$(((first + k) % APP_SERVERS + 1)) "; done
+    echo "${out% }"
+}
+
+# books_client_loop SERVERS NAME COUNT OUT: asks the app servers SERVERS ("1", or a list
+# in order of preference, "2 1") for books with `client --request --count COUNT --json`
+# again and again until SESSION_OVER (exit 3). Books and summaries go to OUT, stderr to
+# OUT.log, one exit status a line to OUT.rc. Exit 1 (unreachable) and 4 (refused) are
+# retried after a pause (a back-off, not a readiness check). Gives up with status 9
+# after BOOKS_LOOP_TIMEOUT seconds (default 120).
 books_client_loop() {
-    local inst=$1 name=$2 count=$3 out=$4 rc
+    local servers=$1 name=$2 count=$3 out=$4 rc list
     local deadline=$((SECONDS + ${BOOKS_LOOP_TIMEOUT:-120}))
+    mapfile -t list < <(server_args "$servers")
     while ((SECONDS < deadline)); do
-        if "$BIN_DIR/client" --headless --instance "$inst" --name "$name" --request \
+        if "$BIN_DIR/client" --headless "${list[@]}" --name "$name" --request \
             --count "$count" --json >>"$out" 2>>"$out.log" </dev/null; then
             rc=0
         else

@@ -14,9 +14,17 @@ for prog in "$TIME_PROG" "$APP1_PROG" "$APP2_PROG"; do
 done
 pass "time server and both app servers' clocks registered over TCP and UDP"
 for prog in "$REPL_PROG" "$BOOK1_PROG" "$BOOK2_PROG"; do
-    grep -qE "^ *$prog +1 +tcp " <<<"$table" || fail "program $prog over tcp missing from rpcinfo -p"
+    grep -qE "^ *$prog +2 +tcp " <<<"$table" || fail "program $prog version 2 over tcp missing from rpcinfo -p"
 done
-pass "replication server and both book services registered over TCP"
+pass "replication server and both book services registered over TCP, version 2"
+# A caller of the old version 1 gets a version mismatch naming the version served.
+for prog in "$REPL_PROG" "$BOOK1_PROG"; do
+    rc=0
+    out=$(rpcinfo -T tcp localhost "$prog" 1 2>&1) || rc=$?
+    ((rc != 0)) && [[ $out == *"Program/version mismatch; low version = 2, high version = 2"* ]] ||
+        fail "a version 1 call to program $prog: exit $rc: $out"
+done
+pass "a version 1 call to REPL or BOOK: $out"
 
 set +e
 out=$("$BIN_DIR/app_server" --headless --instance 1 --time-server localhost --db "$(books_db 1)" 2>&1)
@@ -44,7 +52,7 @@ rpcinfo -p localhost | grep -qE "^ *$APP1_PROG " || fail "kill -9 removed the re
     >"$TEST_TMP/app1-again.log" 2>&1 </dev/null &
 EXTRA_PIDS+=($!)
 wait_until "the new app1 serving" 20 clockctl gethour --prog "$APP1_PROG"
-wait_until "the new app1 serving books" 20 rpcinfo -T tcp localhost "$BOOK1_PROG" 1
+wait_until "the new app1 serving books" 20 rpcinfo -T tcp localhost "$BOOK1_PROG" 2
 grep -q 'removing a registration left by a process that no longer answers' "$TEST_TMP/app1-again.log" ||
     fail "the new app1 did not report the stale registration"
 pass "a registration left by kill -9 is removed by the next app1, which serves"

@@ -33,7 +33,7 @@ key=00112233445566778899aabbccddeeff
 expect "the first try's claim appended through server 1" "status=OK" \
     bookctl setquery --op claim --origin 1 --session "$s" --isbn "$isbn" --name erin --key "$key"
 claim=$(field seq "$OUT")
-expect "the retry on server 2 with the same key" "isbn=$isbn session=$s request=$claim server=2 again=1" \
+expect "the retry on server 2 with the same key" "isbn=$isbn session=$s request=$claim server=1 again=1" \
     bookctl request --instance 2 --name erin --key "$key" --attempt 2
 expect "another retry on server 1" "isbn=$isbn session=$s request=$claim server=1 again=1" \
     bookctl request --instance 1 --name erin --key "$key" --attempt 3

@@ -19,7 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define BOOKSTATE_OUTCOMES 65536
+#define BOOKSTATE_OUTCOMES 16384   /* entries whose outcome is remembered */
 #define BOOKSTATE_SERVERS 256  /* instances 1..255 */
 /* A retry may come after its request's session ended (a client's deadline is at most
  * 60 s): the keys of an ended session are remembered this long of log time after it

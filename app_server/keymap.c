@@ -44,7 +44,8 @@ struct keymap_entry *keymap_find(const struct keymap *m, const unsigned char *ke
     return e->used ? e : NULL;
 }
 
-/* Keeps the table at most half full, so a probe stays short. */
+/* Keeps the table at most three quarters full: a probe stays short (a few slots), and
+ * the keys of the ended sessions the server remembers stay small. */
 static int keymap_grow(struct keymap *m)
 {
     size_t cap = m->cap ? m->cap * 2 : 256;
@@ -65,7 +66,7 @@ struct keymap_entry *keymap_put(struct keymap *m, const unsigned char *key)
     struct keymap_entry *e = keymap_find(m, key);
     if (e)
         return e;
-    if ((m->count + 1) * 2 > m->cap && keymap_grow(m) < 0)
+    if ((m->count + 1) * 4 > m->cap * 3 && keymap_grow(m) < 0)
         return NULL;
     e = keymap_probe(m->slot, m->cap, key);
     memset(e, 0, sizeof *e);

@@ -206,10 +206,17 @@ reset_data() {
         die "reset-data: refused while running: $(join_by ', ' "${busy[@]}"); stop them first (scripts/cluster stop replication ${APP_PARTS[*]})"
     fi
     in_list="'$(join_by "', '" "${RESET_DATABASES[@]}")'"
-    conns=$(psql_q -d postgres -tAc "SELECT string_agg(format('%s: pid %s%s', datname, pid,
-                CASE WHEN application_name <> '' THEN ' ' || application_name ELSE '' END), '; ')
-            FROM pg_stat_activity WHERE datname IN ($in_list)") \
-        || die "reset-data: cannot query pg_stat_activity"
+    # A server stopped a moment ago leaves its backends to end on their own: give them
+    # a few seconds before taking a connection for someone else's.
+    local deadline=$(($(now_ms) + 5000))
+    while :; do
+        conns=$(psql_q -d postgres -tAc "SELECT string_agg(format('%s: pid %s%s', datname, pid,
+                    CASE WHEN application_name <> '' THEN ' ' || application_name ELSE '' END), '; ')
+                FROM pg_stat_activity WHERE datname IN ($in_list)") \
+            || die "reset-data: cannot query pg_stat_activity"
+        [[ -n $conns && $(now_ms) -lt $deadline ]] || break
+        sleep 0.05
+    done
     [[ -z $conns ]] || die "reset-data: refused: connections to the databases ($conns); end them first"
     for db in "${RESET_DATABASES[@]}"; do
         [[ -f $(db_schema "$db") ]] || die "reset-data: $(db_schema "$db") not found"

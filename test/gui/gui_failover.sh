@@ -3,8 +3,8 @@
 # book" still gets a book, from app server 2, and the window says why: its status line
 # names the server that failed and the one asked ("app server 1 unreachable, asked app
 # server 2", logged with the book), or, if its STATUS poll found app server 1 gone first,
-# that it moved ("now using app server 2"). The book is in both books DBs; once app
-# server 1 is back the window goes back to it.
+# that it moved ("now using app server 2"); its clock then syncs with app server 2. The
+# book is in both books DBs; once app server 1 is back the window goes back to it.
 source "$(dirname "$0")/lib.sh"
 
 export TM=10
@@ -32,6 +32,10 @@ elif grep -q 'now using app server 2 (was app server 1)' "$TEST_TMP/client1.log"
 else
     fail "the book came from app server 2 but nothing says app server 1 failed: $line"
 fi
+# The clock follows the server in use.
+synced2() { grep -q 'sync: offset to app server 2' "$TEST_TMP/client1.log"; }
+wait_until "the client's clock syncing with app server 2" 15 synced2
+pass "the client's clock follows: $(grep 'sync: offset to app server 2' "$TEST_TMP/client1.log" | head -1 | sed 's/.*client sync: //')"
 wait_region_change "$WIN_CLIENT1" "$CLIENT_BOOK" "$TEST_TMP/book-before.png" 10 500
 pass "the window shows the book ($(ae "$TEST_TMP/book-before.png" "$REGION_NOW") pixels of its book region changed)"
 

@@ -1,5 +1,6 @@
 #include "appender.h"
 
+#include "clock.h"
 #include "log.h"
 #include "replop.h"
 
@@ -30,6 +31,9 @@ static void *appender_main(void *arg)
         a->head = (a->head + n) % APPENDER_MAX_QUEUED;
         a->count -= n;
         bool stop = a->stop;
+        /* More than one batch waits: the other sender takes the next one. */
+        if (a->count > 0)
+            pthread_cond_signal(&a->cond);
         pthread_mutex_unlock(&a->lock);
         if (stop) {
             if (n == 0)
@@ -38,6 +42,24 @@ static void *appender_main(void *arg)
             appender_free_copies(batch, n);
             continue;
         }
+        /* Those whose deadline passed while they waited are not sent (their callers
+         * have their answer by now); the others go out in queue order. */
+        int64_t now = clock_mono_ns();
+        int late = 0, m = 0;
+        struct appender_item lapsed[REPL_APPEND_MAX];
+        for (int i = 0; i < n; i++) {
+            if (batch[i].deadline_ns && now > batch[i].deadline_ns)
+                lapsed[late++] = batch[i];
+            else
+                batch[m++] = batch[i];
+        }
+        if (late > 0) {
+            a->done(a->ctx, lapsed, late, -4, 0, "queued too long, not sent");
+            appender_free_copies(lapsed, late);
+        }
+        n = m;
+        if (n == 0)
+            continue;
         for (int i = 0; i < n; i++)
             ops[i] = batch[i].op;
         int64_t first = 0;
@@ -110,9 +132,9 @@ void appender_stop(struct appender *a)
     a->initialised = false;
 }
 
-bool appender_submit(struct appender *a, const repl_op *op, void *owner)
+bool appender_submit(struct appender *a, const repl_op *op, void *owner, int64_t deadline_ns)
 {
-    struct appender_item it = {*op, owner, false};
+    struct appender_item it = {*op, owner, deadline_ns, false};
     if (!owner) {
         if (replop_copy(op, &it.op) < 0)
             return false;

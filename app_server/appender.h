@@ -23,13 +23,15 @@
 struct appender_item {
     repl_op op;             /* with an owner, its strings must live until done() */
     void *owner;            /* handed back to done(); NULL: nobody waits, the op is a copy */
+    int64_t deadline_ns;    /* CLOCK_MONOTONIC: not sent after this (0: no deadline) */
     bool copied;
 };
 
 /* Called on the appender's thread for each batch sent: rc 0, the operations are entries
  * first_seq, first_seq + 1, ...; rc -1, the replication server could not be reached or
  * could not store them, or its answer was lost (they may be stored); rc -2, refused (not
- * stored); rc -3, the appender stops (not sent). */
+ * stored); rc -3, the appender stops (not sent); rc -4, their deadline passed while they
+ * were queued (not sent). */
 typedef void (*appender_done_fn)(void *ctx, const struct appender_item *items, int n, int rc,
                                  int64_t first_seq, const char *why);
 
@@ -57,8 +59,9 @@ int appender_start(struct appender *a, const char *repl_host, int instance, int 
                    appender_done_fn done, void *ctx, char *why, size_t len);
 /* Reports whatever is still queued with rc -3, then stops. */
 void appender_stop(struct appender *a);
-/* Queues one operation (copied if owner is NULL: nobody keeps its strings alive). False
- * if the queue is full, the appender stops or the copy found no memory. */
-bool appender_submit(struct appender *a, const repl_op *op, void *owner);
+/* Queues one operation (copied if owner is NULL: nobody keeps its strings alive), to be
+ * sent before deadline_ns (0: whenever). False if the queue is full, the appender stops
+ * or the copy found no memory. */
+bool appender_submit(struct appender *a, const repl_op *op, void *owner, int64_t deadline_ns);
 
 #endif

@@ -14,13 +14,17 @@ static const struct {
     const char *name, *sql;
     int nparams;
 } bookdb_sql[] = {
-    {"state", "SELECT applied_seq, coalesce((SELECT max(id) FROM session), 0), log_time_us "
-              "FROM replica_state", 0},
-    /* A session ends with the SESSION_OPEN of the next one (its opened_at is log time). */
-    {"ended", "SELECT s.id, (extract(epoch FROM n.opened_at) * 1000000)::bigint FROM session s "
-              "JOIN session n ON n.previous = s.id "
-              "WHERE n.opened_at >= 'epoch'::timestamptz + $1::bigint * interval '1 microsecond' "
-              "ORDER BY n.id DESC LIMIT $2", 2},
+    {"state", "SELECT applied_seq, coalesce(c.id, 0), log_time_us, coalesce(c.closed_at IS NOT NULL, false) "
+              "FROM replica_state LEFT JOIN (SELECT id, closed_at FROM session ORDER BY id DESC LIMIT 1) c "
+              "ON true", 0},
+    /* A session ends with the SESSION_OPEN of the next one. */
+    /* ... and is remembered only if it had a key: a request or a key released unused. */
+    {"ended", "SELECT s.id, n.opened_log_us FROM session s JOIN session n ON n.previous = s.id "
+              "WHERE n.opened_log_us >= $1 AND (EXISTS (SELECT 1 FROM request q WHERE q.session_id = s.id) "
+              "OR EXISTS (SELECT 1 FROM book_release r WHERE r.session_id = s.id "
+              "AND r.outcome = 'nothing held')) ORDER BY n.id DESC LIMIT $2", 2},
+    {"last_own", "SELECT q.book_id, u.name FROM request q JOIN library_user u ON u.id = q.user_id "
+                 "WHERE q.server = $1 ORDER BY q.id DESC LIMIT 1", 1},
     {"requests", "SELECT q.id, q.book_id, q.server, q.user_id, u.name, encode(q.request_key, 'hex'), "
                  "q.released_at IS NOT NULL FROM request q JOIN library_user u ON u.id = q.user_id "
                  "WHERE q.session_id = $1", 1},
@@ -122,6 +126,7 @@ int bookdb_state(struct bookdb *db, struct bookdb_state *st, char *why, size_t l
         sscanf(PQgetvalue(res, 0, 0), "%" SCNd64, &st->applied_seq);
         sscanf(PQgetvalue(res, 0, 1), "%" SCNd64, &st->session);
         sscanf(PQgetvalue(res, 0, 2), "%" SCNd64, &st->log_time_us);
+        st->session_closed = PQgetvalue(res, 0, 3)[0] == 't';
     } else {
         snprintf(why, len, "books DB: replica_state has no row");
     }
@@ -194,6 +199,25 @@ int bookdb_each_dead_key(struct bookdb *db, int64_t session,
     }
     PQclear(res);
     return rc;
+}
+
+int bookdb_last_own(struct bookdb *db, int instance, int *book_id, char *user, size_t user_len,
+                    char *why, size_t len)
+{
+    char a[16];
+    snprintf(a, sizeof a, "%d", instance);
+    const char *p[1] = {a};
+    PGresult *res = bookdb_run(db, "last_own", 1, p, why, len);
+    if (!res)
+        return -1;
+    *book_id = 0;
+    user[0] = '\0';
+    if (PQntuples(res) == 1) {
+        *book_id = atoi(PQgetvalue(res, 0, 0));
+        snprintf(user, user_len, "%s", PQgetvalue(res, 0, 1));
+    }
+    PQclear(res);
+    return 0;
 }
 
 int bookdb_each_ended_session(struct bookdb *db, int64_t since_us, int max,

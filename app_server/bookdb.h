@@ -23,6 +23,7 @@ struct bookdb_state {
     int64_t applied_seq;
     int64_t session;        /* current session, 0: none */
     int64_t log_time_us;    /* the latest log time applied */
+    bool session_closed;    /* SESSION_CLOSE applied for the current session */
 };
 
 int bookdb_open(struct bookdb *db, const char *conninfo, char *why, size_t len);
@@ -57,8 +58,11 @@ int bookdb_each_request(struct bookdb *db, int64_t session,
 int bookdb_each_dead_key(struct bookdb *db, int64_t session,
                          void (*fn)(void *ctx, const unsigned char *key, const char *user),
                          void *ctx, char *why, size_t len);
-/* Calls fn for the sessions that ended (the next one opened) at log time since_us or
- * later, the latest first, at most max of them. */
+/* The book app server instance handed out last (0: none yet) and to whom. */
+int bookdb_last_own(struct bookdb *db, int instance, int *book_id, char *user, size_t user_len,
+                    char *why, size_t len);
+/* Calls fn for the sessions that ended (the next one opened: session.opened_log_us) at
+ * log time since_us or later, the latest first, at most max of them. */
 int bookdb_each_ended_session(struct bookdb *db, int64_t since_us, int max,
                               void (*fn)(void *ctx, int64_t session, int64_t ended_us),
                               void *ctx, char *why, size_t len);

@@ -3,6 +3,7 @@
 #include "log.h"
 #include "replop.h"
 
+#include <inttypes.h>
 #include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,10 +87,11 @@ static void bookstate_forget_old(struct bookstate *s)
         bookstate_drop_oldest(s);
 }
 
-/* The keys of the session that ends go with the ended ones. */
+/* The keys of the session that ends go with the ended ones (a session without any key
+ * takes no place among them, so new sessions alone push none out). */
 static void bookstate_retire_keys(struct bookstate *s, int64_t ended_us)
 {
-    if (s->session == 0) {
+    if (s->session == 0 || s->keys.count == 0) {
         keymap_clear(&s->keys);
         return;
     }
@@ -168,86 +170,153 @@ void bookstate_free(struct bookstate *s)
     bookstate_forget_old(s);
 }
 
-/* ---- loading from the books DB ---- */
+/* ---- loading from the books DB: read without the lock, install under it ---- */
 
-struct bookstate_loader {
-    struct bookstate *s;
+static int bookstate_push_take(struct bookstate_image *im, const struct bookdb_request *q)
+{
+    if (im->ntakes == im->takes_cap) {
+        size_t cap = im->takes_cap ? im->takes_cap * 2 : 1024;
+        struct bookstate_take *t = realloc(im->takes, cap * sizeof *t);
+        if (!t)
+            return -1;
+        im->takes = t;
+        im->takes_cap = cap;
+    }
+    im->takes[im->ntakes++] = (struct bookstate_take){q->id, q->user_id, q->book_id, q->server,
+                                                     q->released};
+    return 0;
+}
+
+struct bookstate_reader {
+    struct bookstate_image *im;
     struct keymap *keys;
     bool current;              /* the current session: its books are taken too */
+    bool failed;
 };
 
-static void bookstate_load_request(void *ctx, const struct bookdb_request *q)
+static void bookstate_read_request(void *ctx, const struct bookdb_request *q)
 {
-    struct bookstate_loader *l = ctx;
-    if (l->current && !q->released)
-        bookstate_take(l->s, q->book_id, q->server, q->user_id, q->id);
-    struct keymap_entry *k = bookstate_key_put(l->keys, q->key, q->user);
-    if (k) {
-        k->book_id = q->released ? 0 : q->book_id;
-        k->seq = q->id;
-        k->origin = q->server;
-        k->released = q->released;
+    struct bookstate_reader *r = ctx;
+    if (r->current && bookstate_push_take(r->im, q) < 0)
+        r->failed = true;
+    struct keymap_entry *k = bookstate_key_put(r->keys, q->key, q->user);
+    if (!k) {
+        r->failed = true;
+        return;
     }
+    k->book_id = q->released ? 0 : q->book_id;
+    k->seq = q->id;
+    k->origin = (int16_t)q->server;
+    k->released = q->released;
 }
 
-static void bookstate_load_dead_key(void *ctx, const unsigned char *key, const char *user)
+static void bookstate_read_dead_key(void *ctx, const unsigned char *key, const char *user)
 {
-    struct bookstate_loader *l = ctx;
-    struct keymap_entry *k = bookstate_key_put(l->keys, key, user);
+    struct bookstate_reader *r = ctx;
+    struct keymap_entry *k = bookstate_key_put(r->keys, key, user);
     if (k)
         k->released = true;
+    else
+        r->failed = true;
 }
 
-static int bookstate_load_keys(struct bookstate *s, struct bookdb *db, int64_t session,
+static int bookstate_read_keys(struct bookstate_image *im, struct bookdb *db, int64_t session,
                                struct keymap *keys, bool current, char *why, size_t len)
 {
-    struct bookstate_loader l = {s, keys, current};
-    return bookdb_each_request(db, session, bookstate_load_request, &l, why, len) == 0 &&
-                   bookdb_each_dead_key(db, session, bookstate_load_dead_key, &l, why, len) == 0
-               ? 0
-               : -1;
+    struct bookstate_reader r = {im, keys, current, false};
+    if (bookdb_each_request(db, session, bookstate_read_request, &r, why, len) < 0 ||
+        bookdb_each_dead_key(db, session, bookstate_read_dead_key, &r, why, len) < 0)
+        return -1;
+    if (r.failed)
+        snprintf(why, len, "out of memory loading the keys of session %" PRId64, session);
+    return r.failed ? -1 : 0;
 }
 
-static void bookstate_load_ended(void *ctx, int64_t session, int64_t ended_us)
+static void bookstate_read_ended(void *ctx, int64_t session, int64_t ended_us)
 {
-    struct bookstate *s = ctx;
-    if (s->nold < BOOKSTATE_OLD_SESSIONS) {
-        s->old[s->nold] = (struct bookstate_old){session, ended_us, {0}};
-        keymap_init(&s->old[s->nold].keys);
-        s->nold++;
+    struct bookstate_image *im = ctx;
+    if (im->nold < BOOKSTATE_OLD_SESSIONS) {
+        im->old[im->nold] = (struct bookstate_old){session, ended_us, {0}};
+        keymap_init(&im->old[im->nold].keys);
+        im->nold++;
     }
 }
 
-int bookstate_load(struct bookstate *s, struct bookdb *db, char *why, size_t len)
+static void bookstate_read_user(void *ctx, int64_t id, const char *name, const char *address)
 {
-    struct bookdb_state d;
-    if (bookdb_state(db, &d, why, len) < 0)
-        return -1;
-    tdestroy(s->known_users, free);
-    s->known_users = NULL;
-    s->applied_seq = d.applied_seq;
-    s->log_time_us = d.log_time_us;
-    s->last_book_id = 0;
-    s->last_user[0] = '\0';
-    memset(s->outcome, 0, sizeof s->outcome);
-    keymap_clear(&s->keys);
-    bookstate_forget_old(s);
-    bookstate_new_session(s, d.session);
-    if (bookdb_each_user(db, bookstate_add_user, s, why, len) < 0)
-        return -1;
-    if (d.session && bookstate_load_keys(s, db, d.session, &s->keys, true, why, len) < 0)
-        return -1;
+    struct bookstate_image *im = ctx;
+    struct bookstate tmp = {.known_users = im->known_users};
+    bookstate_add_user(&tmp, id, name, address);
+    im->known_users = tmp.known_users;
+}
+
+void bookstate_image_free(struct bookstate_image *im)
+{
+    tdestroy(im->known_users, free);
+    keymap_free(&im->keys);
+    for (int i = 0; i < im->nold; i++)
+        keymap_free(&im->old[i].keys);
+    free(im->takes);
+    memset(im, 0, sizeof *im);
+}
+
+int bookstate_read(struct bookdb *db, int instance, struct bookstate_image *im, char *why,
+                   size_t len)
+{
+    memset(im, 0, sizeof *im);
+    keymap_init(&im->keys);
+    int rc = -1;
+    if (bookdb_state(db, &im->db, why, len) < 0 ||
+        bookdb_last_own(db, instance, &im->last_book_id, im->last_user, sizeof im->last_user,
+                        why, len) < 0 ||
+        bookdb_each_user(db, bookstate_read_user, im, why, len) < 0)
+        goto out;
+    if (im->db.session &&
+        bookstate_read_keys(im, db, im->db.session, &im->keys, true, why, len) < 0)
+        goto out;
     /* The same ended sessions as memory kept while applying (bookstate_expire). */
-    if (bookdb_each_ended_session(db, d.log_time_us - BOOKSTATE_KEY_MEMORY_US,
-                                  BOOKSTATE_OLD_SESSIONS, bookstate_load_ended, s, why, len) < 0)
-        return -1;
-    for (int i = 0; i < s->nold; i++) {
-        if (bookstate_load_keys(s, db, s->old[i].session, &s->old[i].keys, false, why, len) < 0)
-            return -1;
-        s->old_keys += s->old[i].keys.count;
+    if (bookdb_each_ended_session(db, im->db.log_time_us - BOOKSTATE_KEY_MEMORY_US,
+                                  BOOKSTATE_OLD_SESSIONS, bookstate_read_ended, im, why, len) < 0)
+        goto out;
+    for (int i = 0; i < im->nold; i++)
+        if (bookstate_read_keys(im, db, im->old[i].session, &im->old[i].keys, false, why, len) < 0)
+            goto out;
+    rc = 0;
+out:
+    if (rc < 0)
+        bookstate_image_free(im);
+    return rc;
+}
+
+void bookstate_install(struct bookstate *s, struct bookstate_image *im)
+{
+    tdestroy(s->known_users, free);
+    s->known_users = im->known_users;
+    keymap_free(&s->keys);
+    s->keys = im->keys;
+    bookstate_forget_old(s);
+    for (int i = 0; i < im->nold; i++) {
+        s->old[i] = im->old[i];
+        s->old_keys += im->old[i].keys.count;
+    }
+    s->nold = im->nold;
+    s->applied_seq = im->db.applied_seq;
+    s->log_time_us = im->db.log_time_us;
+    s->last_book_id = im->last_book_id;
+    snprintf(s->last_user, sizeof s->last_user, "%s", im->last_user);
+    memset(s->outcome, 0, sizeof s->outcome);
+    bookstate_new_session(s, im->db.session);
+    s->session_closed = im->db.session_closed;
+    for (size_t i = 0; i < im->ntakes; i++) {
+        const struct bookstate_take *t = &im->takes[i];
+        /* Everyone handed a book in the session counts, released since or not. */
+        bookstate_serve_user(s, t->user_id);
+        if (!t->released)
+            bookstate_take(s, t->book_id, t->server, t->user_id, t->seq);
     }
     bookstate_expire(s);
-    return 0;
+    free(im->takes);
+    memset(im, 0, sizeof *im);
 }
 
 /* ---- applying one entry: decide on memory, then change memory ---- */
@@ -360,7 +429,7 @@ static void bookstate_decide(const struct bookstate *s, const repl_entry *e,
 }
 
 static void bookstate_db_entry(const repl_entry *e, const struct bookstate_decision *d,
-                               struct bookdb_entry *out)
+                               int64_t current_session, struct bookdb_entry *out)
 {
     const repl_op *op = &e->op;
     struct bookdb_entry be = {.seq = e->seq, .kind = replop_kind_name(op->kind),
@@ -390,8 +459,9 @@ static void bookstate_db_entry(const repl_entry *e, const struct bookstate_decis
         be.session = op->repl_op_u.session_close.session;
         break;
     case OP_BOOK_RELEASE:
-        /* Recorded whatever its outcome, under the session it met (a DBA sees them all). */
-        be.session = op->repl_op_u.book_release.session;
+        /* Recorded whatever its outcome, under the session that was current when it was
+         * applied (NULL before the first: a release may name any session). */
+        be.session = current_session;
         be.name = op->repl_op_u.book_release.user;
         be.key = (const unsigned char *)op->repl_op_u.book_release.key;
         be.release_of = d->release_of;
@@ -441,7 +511,7 @@ void bookstate_apply(struct bookstate *s, const repl_entry *e, struct bookstate_
 {
     struct bookstate_decision d;
     bookstate_decide(s, e, &d);
-    bookstate_db_entry(e, &d, db);
+    bookstate_db_entry(e, &d, s->session, db);
     const repl_op *op = &e->op;
     if (d.applies) {
         switch (op->kind) {
@@ -450,7 +520,10 @@ void bookstate_apply(struct bookstate *s, const repl_entry *e, struct bookstate_
                                op->repl_op_u.user_seen.address);
             break;
         case OP_SESSION_OPEN:
-            bookstate_retire_keys(s, e->appended_at_us);
+            /* Ended at the latest log time so far: the order of ended sessions and
+             * their times agree even if the replication server's clock stepped back. */
+            bookstate_retire_keys(s, e->appended_at_us > s->log_time_us ? e->appended_at_us
+                                                                        : s->log_time_us);
             bookstate_new_session(s, e->seq);
             break;
         case OP_SESSION_CLOSE:

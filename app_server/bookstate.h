@@ -86,8 +86,31 @@ struct bookstate {
 /* Loads the catalogue (without covers) from the books DB. 0, or -1 with why. */
 int bookstate_init(struct bookstate *s, int instance, struct bookdb *db, char *why, size_t len);
 void bookstate_free(struct bookstate *s);
-/* Memory from what the books DB holds: its position, session, requests, keys, users. */
-int bookstate_load(struct bookstate *s, struct bookdb *db, char *why, size_t len);
+
+/* What the books DB holds, read without the replica's lock (bookstate_read), then made
+ * the state in one go under it (bookstate_install): the position, the session, the
+ * users, the keys of the current session and of the ended ones still remembered. */
+struct bookstate_take {
+    int64_t seq, user_id;
+    int book_id, server;
+    bool released;
+};
+struct bookstate_image {
+    struct bookdb_state db;
+    int last_book_id;
+    char last_user[64];
+    void *known_users;
+    struct keymap keys;
+    struct bookstate_take *takes;   /* the current session's requests */
+    size_t ntakes, takes_cap;
+    struct bookstate_old old[BOOKSTATE_OLD_SESSIONS];
+    int nold;
+};
+int bookstate_read(struct bookdb *db, int instance, struct bookstate_image *im, char *why,
+                   size_t len);
+/* Replaces the state with the image (the catalogue stays); takes what the image holds. */
+void bookstate_install(struct bookstate *s, struct bookstate_image *im);
+void bookstate_image_free(struct bookstate_image *im);
 
 /* Applies entry e (the one after applied_seq), fills *out with what it came to and *db
  * with its row for the books DB (pointing into e: keep e until the row is written). */

@@ -100,12 +100,17 @@ static void handout_over(struct handout_call *c)
     sum->by_server.by_server_val = c->by_server;
     sum->users = s->users;
     sum->server_time_us = clock_read(h->clock);
-    /* Record once that the session is complete (applying it twice changes nothing). */
-    if (!s->session_closed && s->session != 0 && h->close_queued != s->session) {
+    /* Record that the session is complete (applying it twice changes nothing): once,
+     * and again a second later if it still is not applied (its SETQUERY may have failed). */
+    int64_t now = clock_mono_ns();
+    if (!s->session_closed && s->session != 0 &&
+        (h->close_queued != s->session || now - h->close_queued_ns > 1000000000LL)) {
         repl_op op = {.kind = OP_SESSION_CLOSE};
         op.repl_op_u.session_close.session = s->session;
-        if (replica_append(h->replica, &op, NULL))
+        if (replica_append(h->replica, &op, NULL, 0)) {
             h->close_queued = s->session;
+            h->close_queued_ns = now;
+        }
     }
 }
 
@@ -151,7 +156,7 @@ static bool handout_claim_next(struct handout_call *c)
     cl->client_time_us = c->client_time_us;
     cl->server_time_us = clock_read(h->clock);
     memcpy(cl->key, c->key, sizeof cl->key);
-    if (!replica_append(h->replica, &c->op, &c->pending)) {
+    if (!replica_append(h->replica, &c->op, &c->pending, c->pending.deadline_ns)) {
         bookstate_unreserve(s, book_id);
         c->book_id = 0;
         handout_error(c, BOOK_ERR_BUSY, "%s", "too many requests waiting, try again");
@@ -199,14 +204,17 @@ static void handout_claim_applied(struct replica_pending *p, const struct bookst
 static void handout_failed(struct replica_pending *p, int rc, const char *why)
 {
     struct handout_call *c = HANDOUT_CALL(p);
-    if (c->book_id && rc != 0) {
-        /* Not appended, or not known to be: if it is in the log after all, applying it
-         * takes the book back from the free ones. */
+    if (c->book_id) {
+        /* Not appended, not known to be, or nobody waits for its outcome any more: free
+         * again. If the claim is in the log, applying it takes the book back from the
+         * free ones when it wins (and a claim of it made meanwhile loses and retries). */
         bookstate_unreserve(&c->h->replica->state, c->book_id);
     }
     c->book_id = 0;
     if (rc == -2)
         handout_error(c, BOOK_ERR_INTERNAL, "the replication server refused the operation: %s", why);
+    else if (rc == -4)
+        handout_error(c, BOOK_ERR_BUSY, "no answer from the log in time (%s), try again", why);
     else if (rc == 0)
         handout_error(c, BOOK_ERR_BUSY, "no answer from the log in time (%s), try again", why);
     else
@@ -221,14 +229,6 @@ static bool handout_request(struct handout_call *c)
     int64_t taker, session;
     int origin;
     const struct bookstate *s = &c->h->replica->state;
-    if (!bookstate_user_known(s, c->user, c->address)) {
-        /* Recorded as soon as seen, even if the session has no book left for them (a
-         * claim would record them too, applied a moment later). */
-        repl_op op = {.kind = OP_USER_SEEN};
-        op.repl_op_u.user_seen.name = c->user;
-        op.repl_op_u.user_seen.address = c->address;
-        replica_append(c->h->replica, &op, NULL);
-    }
     switch (bookstate_key(s, c->key, c->user, &book_id, &taker, &session, &origin)) {
     case BOOKSTATE_HELD:
         handout_book(c, book_id, session, taker, origin, true);
@@ -240,8 +240,17 @@ static bool handout_request(struct handout_call *c)
         handout_error(c, BOOK_ERR_KEY, "%s", handout_other_user_text);
         return true;
     default:
-        return handout_claim_next(c);
+        break;
     }
+    if (!bookstate_user_known(s, c->user, c->address)) {
+        /* Recorded as soon as seen, even if the session has no book left for them (a
+         * claim would record them too, applied a moment later). */
+        repl_op op = {.kind = OP_USER_SEEN};
+        op.repl_op_u.user_seen.name = c->user;
+        op.repl_op_u.user_seen.address = c->address;
+        replica_append(c->h->replica, &op, NULL, 0);
+    }
+    return handout_claim_next(c);
 }
 
 /* ---- releases and new sessions ---- */
@@ -295,7 +304,7 @@ static void handout_restart_applied(struct replica_pending *p, const struct book
 /* Under the replica's lock: queues the call's operation; true if answered at once. */
 static bool handout_queue(struct handout_call *c)
 {
-    if (replica_append(c->h->replica, &c->op, &c->pending))
+    if (replica_append(c->h->replica, &c->op, &c->pending, c->pending.deadline_ns))
         return false;
     handout_error(c, BOOK_ERR_BUSY, "%s", "too many requests waiting, try again");
     return true;

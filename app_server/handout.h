@@ -33,6 +33,7 @@ struct handout {
     struct clock *clock;
     int instance;
     int64_t close_queued;       /* the session whose SESSION_CLOSE was queued (replica lock) */
+    int64_t close_queued_ns;    /* ... when */
     atomic_int in_flight;
 };
 

@@ -1,12 +1,11 @@
 #include "keymap.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-
-void keymap_init(struct keymap *m)
-{
-    memset(m, 0, sizeof *m);
-}
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 void keymap_free(struct keymap *m)
 {
@@ -21,11 +20,41 @@ void keymap_clear(struct keymap *m)
     m->count = 0;
 }
 
+/* The slot of a key: all 16 bytes mixed with a secret drawn at start-up, so keys a
+ * client chose to share their first bytes do not pile up in one run of slots. (Only the
+ * table's layout depends on it, never what applying the log decides.) */
+static uint64_t keymap_seed[2];
+static pthread_once_t keymap_seeded = PTHREAD_ONCE_INIT;
+
+static void keymap_seed_init(void)
+{
+    if (getrandom(keymap_seed, sizeof keymap_seed, 0) != (ssize_t)sizeof keymap_seed) {
+        keymap_seed[0] = 0x9e3779b97f4a7c15ULL ^ (uint64_t)time(NULL);
+        keymap_seed[1] = 0xc2b2ae3d27d4eb4fULL ^ (uint64_t)getpid();
+    }
+}
+
+static uint64_t keymap_mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    return x ^ (x >> 33);
+}
+
+void keymap_init(struct keymap *m)
+{
+    pthread_once(&keymap_seeded, keymap_seed_init);
+    memset(m, 0, sizeof *m);
+}
+
 static size_t keymap_hash(const unsigned char *key)
 {
-    uint64_t h;
-    memcpy(&h, key, sizeof h);
-    return (size_t)h;
+    uint64_t a, b;
+    memcpy(&a, key, sizeof a);
+    memcpy(&b, key + 8, sizeof b);
+    return (size_t)(keymap_mix(a ^ keymap_seed[0]) ^ keymap_mix(b ^ keymap_seed[1] ^ a));
 }
 
 static struct keymap_entry *keymap_probe(struct keymap_entry *slot, size_t cap,

@@ -54,6 +54,8 @@ static void replica_expect(struct replica *r, int64_t seq, struct replica_pendin
     r->pending++;
 }
 
+static void replica_wake_starved(struct replica *r);
+
 /* The appender's report on a batch (its thread). */
 static void replica_appended(void *ctx, const struct appender_item *items, int n, int rc,
                              int64_t first_seq, const char *why)
@@ -69,6 +71,9 @@ static void replica_appended(void *ctx, const struct appender_item *items, int n
         else
             p->failed(p, rc, why);
     }
+    /* A failed claim put its book back: whoever waits for a free book looks again. */
+    if (rc != 0 && r->starved)
+        replica_wake_starved(r);
     if (rc == 0 || rc == -1) {
         bool ok = rc == 0;
         if (ok != r->repl_ok)
@@ -79,11 +84,12 @@ static void replica_appended(void *ctx, const struct appender_item *items, int n
     pthread_mutex_unlock(&r->lock);
 }
 
-bool replica_append(struct replica *r, const repl_op *op, struct replica_pending *p)
+bool replica_append(struct replica *r, const repl_op *op, struct replica_pending *p,
+                    int64_t deadline_ns)
 {
     if (p)
         p->seq = 0;
-    return appender_submit(&r->appender, op, p);
+    return appender_submit(&r->appender, op, p, deadline_ns);
 }
 
 void replica_wait_book(struct replica *r, struct replica_pending *p)
@@ -160,6 +166,9 @@ void replica_sweep(struct replica *r)
         struct replica_pending *late = replica_take_if(r, replica_past_deadline, clock_mono_ns());
         replica_fail_all(late, 0, r->repl_ok ? "its entry is slow to come back from the log"
                                              : r->repl_error);
+        /* Their books went back. */
+        if (late && r->starved)
+            replica_wake_starved(r);
     }
     pthread_mutex_unlock(&r->lock);
 }
@@ -190,6 +199,7 @@ static int replica_apply(struct replica *r, getquery_reply *rep)
     const repl_entry *e = rep->entries.entries_val;
     struct bookdb_entry *rows = calloc((size_t)n, sizeof *rows);
     if (!rows) {
+        replclient_free(rep);
         replica_set_repl(r, false, "out of memory applying entries");
         return -1;
     }
@@ -216,16 +226,16 @@ static int replica_apply(struct replica *r, getquery_reply *rep)
  * the requests already answered keep their books). */
 static int replica_reload(struct replica *r, char *why, size_t len)
 {
-    if (!bookdb_ready(&r->db, why, len))
+    /* The DB is read without the lock (requests go on meanwhile), then installed. */
+    struct bookstate_image im;
+    if (!bookdb_ready(&r->db, why, len) || bookstate_read(&r->db, r->instance, &im, why, len) < 0)
         return -1;
     pthread_mutex_lock(&r->lock);
-    int rc = bookstate_load(&r->state, &r->db, why, len);
+    bookstate_install(&r->state, &im);
     int64_t at = r->state.applied_seq;
     if (r->starved)
         replica_wake_starved(r);
     pthread_mutex_unlock(&r->lock);
-    if (rc < 0)
-        return -1;
     dbwriter_reset(&r->writer, at);
     log_info("replica", "state reloaded from the books DB at entry %" PRId64, at);
     return 0;
@@ -348,10 +358,12 @@ int replica_start(struct replica *r, const char *db_conninfo, const char *repl_h
     pthread_cond_init(&r->cond, &attr);
     pthread_condattr_destroy(&attr);
     replclient_init(&r->repl, repl_host, rpc_timeout_ms);
+    struct bookstate_image im;
     if (bookdb_open(&r->db, db_conninfo, why, len) < 0 ||
         bookstate_init(&r->state, instance, &r->db, why, len) < 0 ||
-        bookstate_load(&r->state, &r->db, why, len) < 0)
+        bookstate_read(&r->db, instance, &im, why, len) < 0)
         return -1;
+    bookstate_install(&r->state, &im);
     log_info("replica", "books DB at entry %" PRId64 ", session %" PRId64 ", %zu books; catching up",
              r->state.applied_seq, r->state.session, r->state.cat.count);
     if (dbwriter_start(&r->writer, db_conninfo, r->state.applied_seq, why, len) < 0)

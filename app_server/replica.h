@@ -38,7 +38,8 @@ struct replica_pending {
     void (*applied)(struct replica_pending *p, const struct bookstate_outcome *o);
     /* It will not be settled: rc -1 the append failed or its answer was lost (the
      * operation may be in the log), -2 the replication server refused it, -3 the server
-     * stops, 0 its deadline passed (its entry, if appended, is still to be applied). */
+     * stops, -4 its deadline passed before it was sent (not in the log), 0 its deadline
+     * passed (its entry, if appended, is still to be applied). */
     void (*failed)(struct replica_pending *p, int rc, const char *why);
     struct replica_pending *next;
 };
@@ -91,8 +92,10 @@ int replica_wait(struct replica *r, int64_t seq, int timeout_ms);
 void replica_lock(struct replica *r);
 void replica_unlock(struct replica *r);
 /* Under the lock: queues op for the log; p (NULL: nobody waits) is settled when the
- * entry is applied. False (p untouched) if the append queue is full or stopping. */
-bool replica_append(struct replica *r, const repl_op *op, struct replica_pending *p);
+ * entry is applied. An op still queued at deadline_ns (CLOCK_MONOTONIC; 0: none) is not
+ * sent: p fails with rc -4. False (p untouched) if the queue is full or stopping. */
+bool replica_append(struct replica *r, const repl_op *op, struct replica_pending *p,
+                    int64_t deadline_ns);
 /* Under the lock: p is called back (applied, o NULL) after the next applied batch. */
 void replica_wait_book(struct replica *r, struct replica_pending *p);
 /* Any thread, not under the lock: fails the pendings whose deadline has passed. */

@@ -59,13 +59,15 @@ CREATE TABLE session (
     previous    bigint REFERENCES session (id) CHECK (previous < id),
     opened_at   timestamptz NOT NULL,
     opened_by   integer NOT NULL,
-    closed_at   timestamptz
+    closed_at   timestamptz,
+    opened_log_us bigint NOT NULL
 );
 COMMENT ON TABLE session IS 'Rounds of handing out the whole catalogue (sesion), shared by every app server: within a session each book is held by at most one request. The current session is the one with the largest id (see view current_session).';
 COMMENT ON COLUMN session.id IS 'Sequence number (seq) of the SESSION_OPEN log entry that opened it; same on every app server.';
 COMMENT ON COLUMN session.previous IS 'The session that was current when this one was opened (NULL for the first session).';
 COMMENT ON COLUMN session.opened_at IS 'When the SESSION_OPEN entry was appended to the log.';
 COMMENT ON COLUMN session.opened_by IS 'Instance number of the app server that appended the SESSION_OPEN (1, 2, ...).';
+COMMENT ON COLUMN session.opened_log_us IS 'The latest log time (microseconds since 1970) of the entries up to its SESSION_OPEN: opened_at, unless the replication server''s clock stepped back. The keys of the session before it are remembered 60 s after this.';
 COMMENT ON COLUMN session.closed_at IS 'When the SESSION_CLOSE entry (every book handed out) was appended; NULL while the session still has free books or was replaced before it ran out.';
 
 -- session_id, user_id and (book_id, isbn) refer to session, library_user and book. They
@@ -154,7 +156,7 @@ CREATE TYPE log_change AS (
     seq bigint, kind text, at timestamptz, origin integer, session bigint, prev bigint,
     user_id bigint, new_user boolean, name text, address inet, book_id integer, isbn text,
     client_time time(6), server_time time(6), request_key bytea, release_of bigint,
-    outcome text
+    outcome text, log_us bigint
 );
 COMMENT ON TYPE log_change IS 'One replication log entry that changes the books DB, as apply_entries() works on it (internal).';
 
@@ -180,6 +182,7 @@ DECLARE
     changes log_change[];
     ch log_change;
     bad bigint;
+    prev_log bigint;
 BEGIN
     IF n = 0 THEN
         RAISE EXCEPTION 'apply_entries: no entries';
@@ -197,6 +200,7 @@ BEGIN
                             'BOOK_RELEASE']) THEN
         RAISE EXCEPTION 'apply_entries: unknown kind of entry in %', p_kind;
     END IF;
+    SELECT log_time_us INTO prev_log FROM replica_state;
     UPDATE replica_state SET applied_seq = p_first_seq + n - 1, applied_at = now(),
                              log_time_us = greatest(log_time_us, (SELECT max(t) FROM unnest(p_at_us) t))
      WHERE applied_seq = p_first_seq - 1;
@@ -204,18 +208,20 @@ BEGIN
         RAISE EXCEPTION 'replica_state is not at entry %', p_first_seq - 1;
     END IF;
 
+    -- log_us: the latest log time up to each entry, as the app server keeps it.
     changes := ARRAY(
         SELECT ROW(p_first_seq + e.i - 1, e.kind,
                    'epoch'::timestamptz + e.at_us * interval '1 microsecond', e.origin,
                    e.session, e.prev, e.user_id, e.new_user, e.name, e.address, e.book_id,
                    e.isbn, e.client_time, e.server_time, e.request_key, e.release_of,
-                   e.outcome)::log_change
-          FROM unnest(p_kind, p_applies, p_at_us, p_origin, p_session, p_prev, p_user_id,
-                      p_new_user, p_name, p_address, p_book_id, p_isbn, p_client_time,
-                      p_server_time, p_key, p_release_of, p_outcome)
-               WITH ORDINALITY AS e(kind, applies, at_us, origin, session, prev, user_id,
-                                    new_user, name, address, book_id, isbn, client_time,
-                                    server_time, request_key, release_of, outcome, i)
+                   e.outcome, e.log_us)::log_change
+          FROM (SELECT u.*, greatest(prev_log, max(u.at_us) OVER (ORDER BY u.i)) AS log_us
+                  FROM unnest(p_kind, p_applies, p_at_us, p_origin, p_session, p_prev, p_user_id,
+                              p_new_user, p_name, p_address, p_book_id, p_isbn, p_client_time,
+                              p_server_time, p_key, p_release_of, p_outcome)
+                       WITH ORDINALITY AS u(kind, applies, at_us, origin, session, prev, user_id,
+                                            new_user, name, address, book_id, isbn, client_time,
+                                            server_time, request_key, release_of, outcome, i)) e
          WHERE e.applies OR e.kind = 'BOOK_RELEASE'
          ORDER BY e.i);
 
@@ -229,8 +235,8 @@ BEGIN
     END IF;
 
     IF 'SESSION_OPEN' = ANY (p_kind) OR 'SESSION_CLOSE' = ANY (p_kind) THEN
-        INSERT INTO session (id, previous, opened_at, opened_by)
-        SELECT c.seq, nullif(c.prev, 0), c.at, c.origin
+        INSERT INTO session (id, previous, opened_at, opened_by, opened_log_us)
+        SELECT c.seq, nullif(c.prev, 0), c.at, c.origin, c.log_us
           FROM unnest(changes) c
          WHERE c.kind = 'SESSION_OPEN'
          ORDER BY c.seq;
@@ -321,7 +327,7 @@ CROSS JOIN LATERAL (
                      FROM (SELECT server, count(*) AS n FROM request
                            WHERE session_id = s.id AND released_at IS NULL GROUP BY server) x),
                     '{}') AS by_server,
-           (count(DISTINCT q.user_id) FILTER (WHERE q.released_at IS NULL))::integer AS users,
+           count(DISTINCT q.user_id)::integer AS users,
            max(q.requested_at) AS last_request_at
     FROM request q
     WHERE q.session_id = s.id
@@ -337,7 +343,7 @@ COMMENT ON COLUMN current_session.handed_out IS 'Books handed out in this sessio
 COMMENT ON COLUMN current_session.books_free IS 'Books still free in this session.';
 COMMENT ON COLUMN current_session.by_server IS 'Books handed out (not released) per app server instance, as JSON {"1": 8, "2": 7}: by_server->>''2'' is one server''s.';
 COMMENT ON COLUMN current_session.released IS 'Requests of this session whose client gave them up (their books went back to the free ones).';
-COMMENT ON COLUMN current_session.users IS 'Distinct users who received a book in this session.';
+COMMENT ON COLUMN current_session.users IS 'Distinct users handed a book in this session (one whose request was released since counts too).';
 COMMENT ON COLUMN current_session.last_request_at IS 'When the latest book of this session was claimed (log time); NULL if none yet.';
 
 CREATE VIEW current_requests AS
@@ -400,7 +406,7 @@ WITH per_server AS (
     SELECT session_id,
            (count(*) FILTER (WHERE released_at IS NULL))::integer AS handed_out,
            (count(*) FILTER (WHERE released_at IS NOT NULL))::integer AS released,
-           (count(DISTINCT user_id) FILTER (WHERE released_at IS NULL))::integer AS users,
+           count(DISTINCT user_id)::integer AS users,
            min(requested_at) AS first_request_at,
            max(requested_at) AS last_request_at
     FROM request
@@ -432,7 +438,7 @@ COMMENT ON COLUMN sessions_summary.handed_out IS 'Books handed out in the sessio
 COMMENT ON COLUMN sessions_summary.books_total IS 'Books in the catalogue now.';
 COMMENT ON COLUMN sessions_summary.by_server IS 'Books handed out (not released) per app server instance, as JSON {"1": 8, "2": 7}.';
 COMMENT ON COLUMN sessions_summary.released IS 'Requests of the session whose client gave them up.';
-COMMENT ON COLUMN sessions_summary.users IS 'Distinct users who received a book in the session.';
+COMMENT ON COLUMN sessions_summary.users IS 'Distinct users handed a book in the session (one whose request was released since counts too).';
 COMMENT ON COLUMN sessions_summary.first_request_at IS 'When its first book was claimed (log time).';
 COMMENT ON COLUMN sessions_summary.last_request_at IS 'When its last book was claimed (log time).';
 COMMENT ON COLUMN sessions_summary.is_current IS 'True for the current session (largest id).';

@@ -87,6 +87,19 @@ wait_caught_up 10
 [[ $(state) == "$before" ]] || fail "releasing twice or an unknown key changed books_left or the requests: $before -> $(state)"
 expect "a request with the released key" "status=RELEASED" \
     bookctl request --instance 2 --name fred --key "$fkey" --attempt 2
+# A release naming a session that does not exist: nothing changes, and every server goes
+# on writing its books DB (the release is recorded under the current session).
+expect "a release naming session 999999" "status=OK outcome=session_over" \
+    bookctl release --instance 1 --name fred --key "$fkey" --session 999999
+wait_caught_up 10
+[[ $(book_status 1 database_ok) == 1 && $(book_status 2 database_ok) == 1 ]] ||
+    fail "after a release naming session 999999 a books DB is not ok: $(bookctl status --instance 1) / $(bookctl status --instance 2)"
+# A key released unused is remembered across a restart (read back from the books DB).
+dead=ffeeddccbbaa99887766554433221100
+cluster stop app2 >/dev/null
+cluster start app2 >/dev/null
+expect "after app server 2 restarted, a request with the key released unused" "status=RELEASED" \
+    bookctl request --instance 2 --name fred --key "$dead" --attempt 2
 pass "releasing twice and an unknown key changed nothing (books_left, requests/released: $before); the released key gets no book any more"
 
 # The released book goes to someone in this session: take every free book.

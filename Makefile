@@ -13,7 +13,7 @@ BIN     := bin
 OPT     := -O2 -g
 endif
 
-PKGS     := libtirpc libpq sdl2 SDL2_image SDL2_ttf
+PKGS     := libtirpc libpq libcrypto sdl2 SDL2_image SDL2_ttf
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)

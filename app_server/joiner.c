@@ -1,5 +1,6 @@
 #include "joiner.h"
 
+#include "callauth.h"
 #include "clocksvc.h"
 #include "clockrpc.h"
 #include "log.h"
@@ -44,7 +45,17 @@ static int joiner_try(struct joiner *j, char *err, size_t errlen)
                                  j->cfg.rpc_timeout_ms, err, errlen);
     if (!c)
         return -1;
-    join_args a = {(char *)j->cfg.name, (char *)j->cfg.advertise, (u_int)j->cfg.prog, CLOCK_V1};
+    join_args a = {.name = (char *)j->cfg.name, .host = (char *)j->cfg.advertise,
+                   .prognum = (u_int)j->cfg.prog, .versnum = CLOCK_V1};
+    /* Each connection is a sender of its own. */
+    struct callauth_sender sender;
+    callauth_sender_init(&sender);
+    if (callauth_sign(&sender, TIME_PROG, TIME_V1, TIME_JOIN, (xdrproc_t)xdr_join_args, &a,
+                      &a.auth) < 0) {
+        snprintf(err, errlen, "JOIN could not be signed");
+        clnt_destroy(c);
+        return -1;
+    }
     join_reply rep;
     memset(&rep, 0, sizeof rep);
     int64_t send_ns = clock_mono_ns();

@@ -238,7 +238,9 @@ int main(int argc, char **argv)
     int rc = parse_args(argc, argv, &o);
     if (rc >= 0)
         return rc;
-    proc_options_finish(&o.proc, o.name);
+    if (proc_options_finish(&o.proc, o.name) < 0)
+        return 1;
+    proc_say_keys(&o.proc);
 
     struct clock clk;
     char err[400];

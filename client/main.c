@@ -257,7 +257,8 @@ int main(int argc, char **argv)
     /* A person at a terminal wants books on stdout, not the clock's diary on stderr. */
     if (books && !o.proc.log_level_given)
         o.proc.log_level = LOG_LEVEL_WARN;
-    proc_options_finish(&o.proc, "client");
+    if (proc_options_finish(&o.proc, "client") < 0)
+        return 1;
     struct clock clk;
     proc_clock_init(&o.proc, &clk);
     rc = 1;

@@ -92,6 +92,8 @@ const char *clockrpc_status_text(time_status st)
         return "bad argument";
     case TIME_ERR_INTERNAL:
         return "internal error";
+    case TIME_ERR_AUTH:
+        return "not authenticated";
     }
     return "unknown status";
 }

@@ -50,7 +50,7 @@ int clocksvc_measurement(const adjust_args *a, struct clock_measurement *m, char
     return -1;
 }
 
-static void clocksvc_adjust(struct svc_req *rq, const adjust_args *a, adjust_reply *rep,
+static void clocksvc_adjust(struct svc_req *rq, adjust_args *a, adjust_reply *rep,
                             char *msg, size_t msglen)
 {
     char who[64], why[160];
@@ -59,6 +59,9 @@ static void clocksvc_adjust(struct svc_req *rq, const adjust_args *a, adjust_rep
     if (!clocksvc_allowed(rq, who, sizeof who)) {
         rep->status = TIME_ERR_DENIED;
         snprintf(msg, msglen, "ADJUST refused: caller %s is not in --allow", who);
+    } else if (!rpcserver_authentic(rq, (xdrproc_t)xdr_adjust_args, a, &a->auth, "ADJUST", msg,
+                                    msglen)) {
+        rep->status = TIME_ERR_AUTH;
     } else if (clocksvc_cfg.adjust_refusal) {
         rep->status = TIME_ERR_DENIED;
         snprintf(msg, msglen, "ADJUST refused: %s", clocksvc_cfg.adjust_refusal);
@@ -92,8 +95,9 @@ static void clocksvc_adjust(struct svc_req *rq, const adjust_args *a, adjust_rep
                      (long long)a->delta_us);
         }
     }
-    log_msg(rep->status == TIME_OK ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN, "clock adjust",
-            "round %llu from %s: %s", (unsigned long long)a->round_id, who, msg);
+    if (rep->status != TIME_ERR_AUTH) /* logged, with a limit, by rpcserver_authentic */
+        log_msg(rep->status == TIME_OK ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN, "clock adjust",
+                "round %llu from %s: %s", (unsigned long long)a->round_id, who, msg);
     rep->message = msg;
     clockrpc_reading(clocksvc_cfg.clock, &rep->after);
 }

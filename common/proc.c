@@ -1,6 +1,9 @@
 #include "proc.h"
 
+#include "callauth.h"
+#include "keyring.h"
 #include "log.h"
+#include "privdrop.h"
 #include "options.h"
 #include "rpcserver.h"
 
@@ -27,6 +30,12 @@ const char proc_common_help[] =
     "  --position X,Y          where the window goes on the screen\n"
     "  --screenshot FILE       write the window as a PNG when F12 is pressed and when\n"
     "                          it closes\n"
+    "  --key-file FILE         the keys that sign the control calls (JOIN, ADJUST,\n"
+    "                          SETQUERY, GETQUERY), chrony's format: \"ID SHA256 HEX:...\"\n"
+    "                          lines, mode 0600; without it nothing is signed and\n"
+    "                          control calls are taken from loopback only\n"
+    "  --user NAME             started as root: become NAME right after reading the key\n"
+    "                          file, before opening anything else\n"
     "  --log-level LEVEL       debug, info, warn or error (default info)\n"
     "  -h, --help              this text\n";
 
@@ -87,6 +96,12 @@ int proc_option(struct proc_options *o, int opt, const char *arg)
     case PROC_OPT_SCREENSHOT:
         o->screenshot = arg;
         return 1;
+    case PROC_OPT_KEY_FILE:
+        o->key_file = arg;
+        return 1;
+    case PROC_OPT_USER:
+        o->user = arg;
+        return 1;
     case PROC_OPT_POSITION:
         if (sscanf(arg, "%d,%d", &o->x, &o->y) != 2 || o->x < 0 || o->y < 0 || o->x > 16384 ||
             o->y > 16384) {
@@ -142,7 +157,7 @@ int proc_parse(int argc, char **argv, struct proc_options *o, const struct optio
     return -1;
 }
 
-void proc_options_finish(struct proc_options *o, const char *program)
+int proc_options_finish(struct proc_options *o, const char *program)
 {
     log_init(program, (enum log_level)o->log_level);
     if (!o->have_seed) {
@@ -153,6 +168,32 @@ void proc_options_finish(struct proc_options *o, const char *program)
     srandom((unsigned)o->seed);
     if (o->allow.n == 0)
         allow_add_loopback(&o->allow);
+    char why[400];
+    if (o->key_file) {
+        struct keyring keys;
+        if (keyring_load(&keys, o->key_file, why, sizeof why) < 0) {
+            fprintf(stderr, "%s: --key-file: %s\n", program, why);
+            return -1;
+        }
+        callauth_use(&keys);
+        keyring_clear(&keys);
+    }
+    if (o->user && privdrop_to(o->user, why, sizeof why) < 0) {
+        fprintf(stderr, "%s: --user: %s\n", program, why);
+        return -1;
+    }
+    return 0;
+}
+
+void proc_say_keys(const struct proc_options *o)
+{
+    if (o->key_file)
+        log_info("keys", "control calls are signed and checked with the keys of %s", o->key_file);
+    else
+        log_warn("keys", "no --key-file: control calls are not signed, and this process takes "
+                 "them from loopback only");
+    if (o->user)
+        log_info("main", "running as user %s", o->user);
 }
 
 void proc_clock_init(const struct proc_options *o, struct clock *c)

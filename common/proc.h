@@ -23,6 +23,8 @@ enum {
     PROC_OPT_RPC_TIMEOUT,
     PROC_OPT_SCREENSHOT,
     PROC_OPT_POSITION,
+    PROC_OPT_KEY_FILE,
+    PROC_OPT_USER,
     PROC_OPT_FIRST_FREE /* programs number their own options from here */
 };
 
@@ -38,6 +40,8 @@ enum {
     {"rpc-timeout-ms", required_argument, NULL, PROC_OPT_RPC_TIMEOUT},  \
     {"screenshot", required_argument, NULL, PROC_OPT_SCREENSHOT},       \
     {"position", required_argument, NULL, PROC_OPT_POSITION},           \
+    {"key-file", required_argument, NULL, PROC_OPT_KEY_FILE},           \
+    {"user", required_argument, NULL, PROC_OPT_USER},                   \
     {"help", no_argument, NULL, 'h'}
 
 /* The help text of the shared options. */
@@ -58,6 +62,8 @@ struct proc_options {
     int rpc_timeout_ms;
     const char *screenshot;     /* --screenshot FILE */
     int x, y;                   /* --position X,Y of the window */
+    const char *key_file;       /* --key-file: the keys of the control calls */
+    const char *user;           /* --user: who to become after start-up */
 };
 
 void proc_options_default(struct proc_options *o);
@@ -71,8 +77,12 @@ typedef int (*proc_own_option_fn)(int opt, const char *arg, void *ctx);
  * with a zero entry). Returns -1 to go on, 0 after --help, 2 on a usage error. */
 int proc_parse(int argc, char **argv, struct proc_options *o, const struct option *own_opts,
                proc_own_option_fn own, void *ctx, void (*usage)(FILE *));
-/* After parsing: logging, the random seed, the default --allow (loopback). */
-void proc_options_finish(struct proc_options *o, const char *program);
+/* After parsing: logging, the random seed, the default --allow (loopback), the key file
+ * (callauth), then --user. 0, or -1 (printed) if the keys cannot be read or the user
+ * cannot be taken: the program exits. */
+int proc_options_finish(struct proc_options *o, const char *program);
+/* A daemon that takes control calls says at start-up how it checks them. */
+void proc_say_keys(const struct proc_options *o);
 /* A clock that starts at --start-time or a random time, with a random drift up to
  * --drift-ppm; logged. */
 void proc_clock_init(const struct proc_options *o, struct clock *c);

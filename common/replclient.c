@@ -1,5 +1,6 @@
 #include "replclient.h"
 
+#include "callauth.h"
 #include "rpcclient.h"
 
 #include <stdio.h>
@@ -9,6 +10,7 @@ void replclient_init(struct replclient *rc, const char *host, int timeout_ms)
 {
     memset(rc, 0, sizeof *rc);
     snprintf(rc->host, sizeof rc->host, "%s", host);
+    callauth_sender_init(&rc->sender);
     rc->timeout_ms = timeout_ms;
 }
 
@@ -34,7 +36,12 @@ int replclient_append_many(struct replclient *rc, int origin, repl_op *ops, unsi
     CLIENT *c = replclient_handle(rc, why, len);
     if (!c)
         return -1;
-    setquery_args a = {origin, {n, ops}};
+    setquery_args a = {.origin = origin, .ops = {n, ops}};
+    if (callauth_sign(&rc->sender, REPL_PROG, REPL_V2, SETQUERY, (xdrproc_t)xdr_setquery_args, &a,
+                      &a.auth) < 0) {
+        snprintf(why, len, "SETQUERY: the operations could not be signed");
+        return -2;
+    }
     setquery_reply rep;
     memset(&rep, 0, sizeof rep);
     enum clnt_stat st = setquery_2(&a, &rep, c);
@@ -71,7 +78,12 @@ int replclient_fetch(struct replclient *rc, int64_t after, int max, int wait_ms,
     int total_ms = wait_ms + rc->timeout_ms;
     struct timeval tv = {total_ms / 1000, (total_ms % 1000) * 1000};
     clnt_control(c, CLSET_TIMEOUT, (char *)&tv);
-    getquery_args a = {after, max, wait_ms};
+    getquery_args a = {.after_seq = after, .max = max, .wait_ms = wait_ms};
+    if (callauth_sign(&rc->sender, REPL_PROG, REPL_V2, GETQUERY, (xdrproc_t)xdr_getquery_args, &a,
+                      &a.auth) < 0) {
+        snprintf(why, len, "GETQUERY: the call could not be signed");
+        return -1;
+    }
     memset(rep, 0, sizeof *rep);
     enum clnt_stat st = getquery_2(&a, rep, c);
     if (st != RPC_SUCCESS) {

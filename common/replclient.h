@@ -1,8 +1,10 @@
 /* replclient: an app server's calls to the replication server, one handle per thread
- * (libtirpc serialises calls per handle), reconnecting after a failure. */
+ * (libtirpc serialises calls per handle), reconnecting after a failure; every call
+ * signed (callauth) as this handle's sender. */
 #ifndef BT_REPLCLIENT_H
 #define BT_REPLCLIENT_H
 
+#include "callauth.h"
 #include "replication_rpc.h"
 
 #include <stddef.h>
@@ -12,6 +14,7 @@ struct replclient {
     char host[256];
     int timeout_ms;
     CLIENT *clnt;
+    struct callauth_sender sender;  /* signs its SETQUERYs and GETQUERYs */
 };
 
 void replclient_init(struct replclient *rc, const char *host, int timeout_ms);

@@ -109,6 +109,14 @@ void rpcdefer_reply(struct rpcdefer *d, xdrproc_t xres, void *res)
     rpcdefer_drop(d);
 }
 
+bool rpcdefer_holds_fd(int fd)
+{
+    for (struct rpcdefer *d = rpcdefer_held; d; d = d->next)
+        if (d->xprt && d->xprt->xp_fd == fd)
+            return true;
+    return false;
+}
+
 void rpcdefer_note_call(SVCXPRT *x)
 {
     rpcdefer_kill(x);

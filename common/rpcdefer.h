@@ -35,6 +35,8 @@ int rpcdefer_post(void (*fn)(void *arg), void *arg);
 /* For rpcserver: a new call arrived on x (held calls on x are dead) / run posted work. */
 void rpcdefer_note_call(SVCXPRT *x);
 void rpcdefer_run_posted(void);
+/* For rpcconn: is a call held on the connection with this descriptor? */
+bool rpcdefer_holds_fd(int fd);
 /* Frees what is still posted or held at shutdown. */
 void rpcdefer_shutdown(void);
 

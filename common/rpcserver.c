@@ -1,9 +1,11 @@
 #include "rpcserver.h"
 
 #include "allow.h"
+#include "clock.h"
 #include "log.h"
 #include "rpcdefer.h"
 #include "rpcclient.h"
+#include "rpcconn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -75,8 +77,15 @@ static SVCXPRT *rpcserver_create_xprt(const char *netid, char *err, size_t errle
     }
     SVCXPRT *x = svc_tli_create(RPC_ANYFD, nconf, NULL, 0, 0);
     freenetconfigent(nconf);
-    if (!x)
+    if (!x) {
         snprintf(err, errlen, "cannot create %s transport", netid);
+        return NULL;
+    }
+    if (rpcconn_add(x->xp_fd, x) < 0) {
+        snprintf(err, errlen, "cannot watch the %s transport", netid);
+        svc_destroy(x);
+        return NULL;
+    }
     return x;
 }
 
@@ -102,12 +111,18 @@ static bool rpcserver_reg_one(SVCXPRT *x, rpcprog_t prog, rpcvers_t vers, const 
     return ok;
 }
 
+static void rpcserver_destroy_xprt(SVCXPRT *x)
+{
+    rpcconn_remove(x->xp_fd);
+    svc_destroy(x);
+}
+
 static void rpcserver_drop(struct rpcserver_reg *r)
 {
     svc_unreg(r->prog, r->vers);
     for (int i = 0; i < 2; i++)
         if (r->xprt[i])
-            svc_destroy(r->xprt[i]);
+            rpcserver_destroy_xprt(r->xprt[i]);
 }
 
 int rpcserver_register(rpcprog_t prog, rpcvers_t vers, unsigned netids,
@@ -155,7 +170,7 @@ fail:
     }
     for (int i = 0; i < 2; i++)
         if (r.xprt[i])
-            svc_destroy(r.xprt[i]);
+            rpcserver_destroy_xprt(r.xprt[i]);
     return -1;
 }
 
@@ -164,6 +179,7 @@ void rpcserver_unregister_all(void)
     rpcdefer_shutdown();
     while (rpcserver_nregs > 0)
         rpcserver_drop(&rpcserver_regs[--rpcserver_nregs]);
+    rpcconn_shutdown();
 }
 
 static void rpcserver_signal_handler(int sig)
@@ -194,25 +210,16 @@ static int rpcserver_catch(int sig)
     return sigaction(sig, &sa, NULL);
 }
 
-/* libtirpc, out of descriptors, frees an idle connection behind our back (without its
- * destroy operation), which a held call (rpcdefer) could still point to: take every
- * descriptor the system allows so that does not happen at any sensible load. */
-static void rpcserver_raise_fd_limit(void)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
-}
-
 int rpcserver_init_signals(void)
 {
-    rpcserver_raise_fd_limit();
+    if (rpcconn_init() < 0)
+        return -1;
     if (pipe2(rpcserver_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
         log_error("signals", "pipe: %s", strerror(errno));
         return -1;
     }
+    if (rpcconn_add(rpcserver_pipe[0], NULL) < 0)
+        return -1;
     signal(SIGPIPE, SIG_IGN);
     if (rpcserver_catch(SIGTERM) < 0 || rpcserver_catch(SIGINT) < 0) {
         log_error("signals", "sigaction: %s", strerror(errno));
@@ -262,43 +269,17 @@ void rpcserver_set_tick(int tick_ms, void (*fn)(void *), void *arg)
 
 void rpcserver_loop(void)
 {
-    struct pollfd *fds = NULL;
-    int cap = 0;
     while (!rpcserver_stop_flag) {
-        /* svc_pollfd changes as connections come and go: copy it every time. */
-        int n = svc_max_pollfd;
-        if (n + 1 > cap) {
-            struct pollfd *grown = realloc(fds, sizeof *fds * (size_t)(n + 1));
-            if (!grown) {
-                log_error("rpc loop", "out of memory for %d descriptors", n + 1);
-                break;
-            }
-            fds = grown;
-            cap = n + 1;
-        }
-        if (n > 0)
-            memcpy(fds, svc_pollfd, sizeof *fds * (size_t)n);
-        fds[n].fd = rpcserver_pipe[0];
-        fds[n].events = POLLIN;
-        fds[n].revents = 0;
-        int ready = poll(fds, (nfds_t)(n + 1), rpcserver_tick_ms);
-        if (ready < 0) {
-            if (errno == EINTR)
-                continue;
-            log_error("rpc loop", "poll: %s", strerror(errno));
+        bool woken;
+        if (rpcconn_serve(rpcserver_tick_ms, rpcserver_pipe[0], &woken) < 0)
             break;
-        }
-        if (fds[n].revents) {
-            ready--;
+        if (woken)
             rpcserver_drain_signals();
-        }
-        if (ready > 0)
-            svc_getreq_poll(fds, ready);
         rpcdefer_run_posted();
         if (rpcserver_tick_fn)
             rpcserver_tick_fn(rpcserver_tick_arg);
+        rpcconn_sweep();
     }
-    free(fds);
 }
 
 bool rpcserver_decode(SVCXPRT *x, xdrproc_t xargs, void *args, size_t size, const char *what)
@@ -317,6 +298,30 @@ bool_t rpcserver_xdr_void(XDR *xdrs, void *unused)
     (void)xdrs;
     (void)unused;
     return TRUE;
+}
+
+bool rpcserver_authentic(struct svc_req *rq, xdrproc_t xargs, void *args, call_auth *auth,
+                         const char *what, char *why, size_t len)
+{
+    struct sockaddr_storage ss;
+    char who[64];
+    bool known = rpcserver_caller(rq, &ss, who, sizeof who) == 0;
+    char reason[200];
+    if (callauth_check(rq->rq_prog, rq->rq_vers, rq->rq_proc, xargs, args, auth,
+                       known ? (struct sockaddr *)&ss : NULL, reason, sizeof reason) == CALLAUTH_OK)
+        return true;
+    snprintf(why, len, "%s refused: %s", what, reason);
+    /* A flood of forged calls must not become a flood of log lines. */
+    static int64_t window_ns;
+    static int in_window;
+    int64_t now = clock_mono_ns();
+    if (now - window_ns > 1000000000LL) {
+        window_ns = now;
+        in_window = 0;
+    }
+    if (in_window++ < 5)
+        log_warn("auth", "from %s: %s", who, why);
+    return false;
 }
 
 bool rpcserver_caller_hung_up(SVCXPRT *x)

@@ -7,6 +7,8 @@
 #ifndef BT_RPCSERVER_H
 #define BT_RPCSERVER_H
 
+#include "callauth.h"
+
 #include <rpc/rpc.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -52,6 +54,11 @@ bool_t rpcserver_xdr_void(XDR *xdrs, void *unused);
 
 /* The caller's address (numeric) for logs and --allow checks; returns -1 if unknown. */
 int rpcserver_caller(struct svc_req *rq, struct sockaddr_storage *out, char *text, size_t len);
+/* The call's MAC (callauth_check for this call's program, version and procedure and its
+ * caller). True if it passes; otherwise why is "what: reason (N refused so)" and the
+ * refusal is logged (at most a few lines a second; the count says how many). */
+bool rpcserver_authentic(struct svc_req *rq, xdrproc_t xargs, void *args, call_auth *auth,
+                         const char *what, char *why, size_t len);
 /* Has the caller of the call being dispatched on x closed its side of the connection
  * already (a client that gave up on a call this server read late, after a freeze)? */
 bool rpcserver_caller_hung_up(SVCXPRT *x);

@@ -11,8 +11,8 @@ SELECT current_database() AS db \gset
   REVOKE ALL ON DATABASE :"db" FROM PUBLIC;
   GRANT CONNECT, TEMPORARY ON DATABASE :"db" TO :"role_app";
   GRANT SELECT ON ALL TABLES IN SCHEMA public TO :"role_app";
-  GRANT INSERT ON library_user, session, request TO :"role_app";
-  GRANT UPDATE ON session, replica_state TO :"role_app";
+  GRANT INSERT ON library_user, session, request, book_release TO :"role_app";
+  GRANT UPDATE ON session, replica_state, request TO :"role_app";
 \elif :{?role_time}
   REVOKE ALL ON DATABASE :"db" FROM PUBLIC;
   GRANT CONNECT ON DATABASE :"db" TO :"role_time";

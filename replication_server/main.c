@@ -52,7 +52,9 @@ int main(int argc, char **argv)
     int rc = proc_parse(argc, argv, &o.proc, own_options, own_option, &o, usage);
     if (rc >= 0)
         return rc;
-    proc_options_finish(&o.proc, "replication_server");
+    if (proc_options_finish(&o.proc, "replication_server") < 0)
+        return 1;
+    proc_say_keys(&o.proc);
 
     static struct replog replog;
     char err[600];

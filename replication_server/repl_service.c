@@ -132,7 +132,7 @@ static repl_status repl_check_ops(const setquery_args *a, char *why, size_t len)
     return REPL_OK;
 }
 
-static void repl_setquery(struct svc_req *rq, SVCXPRT *x, const setquery_args *a)
+static void repl_setquery(struct svc_req *rq, SVCXPRT *x, setquery_args *a)
 {
     char who[64], why[REPL_MESSAGE_MAX];
     struct rpcdefer *call = rpcdefer_hold(x);
@@ -145,6 +145,9 @@ static void repl_setquery(struct svc_req *rq, SVCXPRT *x, const setquery_args *a
     if (!repl_allowed(rq, who, sizeof who)) {
         st = REPL_ERR_DENIED;
         snprintf(why, sizeof why, "SETQUERY refused: caller %s is not in --allow", who);
+    } else if (!rpcserver_authentic(rq, (xdrproc_t)xdr_setquery_args, a, &a->auth, "SETQUERY",
+                                    why, sizeof why)) {
+        st = REPL_ERR_AUTH;
     } else if ((st = repl_check_ops(a, why, sizeof why)) == REPL_OK) {
         size_t before = repl_cfg.log->nstaged;
         for (u_int i = 0; i < a->ops.ops_len && st == REPL_OK; i++) {
@@ -158,7 +161,8 @@ static void repl_setquery(struct svc_req *rq, SVCXPRT *x, const setquery_args *a
             replog_unstage(repl_cfg.log, before);
     }
     if (st != REPL_OK) {
-        log_warn("setquery", "from %s: %s", who, why);
+        if (st != REPL_ERR_AUTH) /* logged, with a limit, by rpcserver_authentic */
+            log_warn("setquery", "from %s: %s", who, why);
         repl_reply_set(call, st, 0, why);
         return;
     }
@@ -169,7 +173,7 @@ static void repl_setquery(struct svc_req *rq, SVCXPRT *x, const setquery_args *a
     repl_nsets++;
 }
 
-static void repl_getquery(struct svc_req *rq, SVCXPRT *x, const getquery_args *a)
+static void repl_getquery(struct svc_req *rq, SVCXPRT *x, getquery_args *a)
 {
     char who[64], why[REPL_MESSAGE_MAX] = "";
     struct rpcdefer *call = rpcdefer_hold(x);
@@ -181,6 +185,9 @@ static void repl_getquery(struct svc_req *rq, SVCXPRT *x, const getquery_args *a
     if (!repl_allowed(rq, who, sizeof who)) {
         st = REPL_ERR_DENIED;
         snprintf(why, sizeof why, "GETQUERY refused: caller %s is not in --allow", who);
+    } else if (!rpcserver_authentic(rq, (xdrproc_t)xdr_getquery_args, a, &a->auth, "GETQUERY",
+                                    why, sizeof why)) {
+        st = REPL_ERR_AUTH;
     } else if (a->after_seq < 0 || a->max < 1 || a->max > REPL_BATCH_MAX || a->wait_ms < 0 ||
                a->wait_ms > REPL_WAIT_MAX_MS) {
         st = REPL_ERR_BADARG;
@@ -188,7 +195,8 @@ static void repl_getquery(struct svc_req *rq, SVCXPRT *x, const getquery_args *a
                  REPL_BATCH_MAX, REPL_WAIT_MAX_MS);
     }
     if (st != REPL_OK) {
-        log_warn("getquery", "from %s: %s", who, why);
+        if (st != REPL_ERR_AUTH)
+            log_warn("getquery", "from %s: %s", who, why);
         getquery_reply rep = {st, why, repl_cfg.log->last_seq, {0, NULL}};
         rpcdefer_reply(call, (xdrproc_t)xdr_getquery_reply, &rep);
         return;

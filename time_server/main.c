@@ -133,7 +133,9 @@ int main(int argc, char **argv)
     int rc = parse_args(argc, argv, &o);
     if (rc >= 0)
         return rc;
-    proc_options_finish(&o.proc, "time_server");
+    if (proc_options_finish(&o.proc, "time_server") < 0)
+        return 1;
+    proc_say_keys(&o.proc);
     if (o.nutc == 0)
         log_warn("utc", "no --utc-server: the coordinator keeps its own clock");
 

@@ -74,10 +74,15 @@ static void rounds_adjust(struct rounds_peer *peer, int64_t round, struct clockd
     m->age_us = (clock_mono_ns() - measured_ns) / 1000;
     adjust_args a;
     clockrpc_adjust_args(m, (uint64_t)round, &a);
+    char err[200];
+    if (callauth_sign(&peer->sender, peer->prog, peer->vers, CLOCK_ADJUST,
+                      (xdrproc_t)xdr_adjust_args, &a, &a.auth) < 0) {
+        rounds_skip(s, "%s", "the correction could not be signed");
+        return;
+    }
     adjust_reply rep;
     memset(&rep, 0, sizeof rep);
     enum clnt_stat st = clock_adjust_1(&a, &rep, peer->clnt);
-    char err[200];
     if (st != RPC_SUCCESS) {
         rpcclient_error(peer->clnt, st, "ADJUST", err, sizeof err);
         rounds_skip(s, "unreachable: %s", err);
@@ -108,9 +113,13 @@ static void rounds_sync_node(struct rounds *r, int64_t round, const struct node_
     if (!peer->udp)
         peer->udp = rpcclient_create(n->host, n->prog, n->vers, "udp", r->cfg.rpc_timeout_ms,
                                      err, sizeof err);
-    if (peer->udp && !peer->clnt)
+    if (peer->udp && !peer->clnt) {
         peer->clnt = rpcclient_create(n->host, n->prog, n->vers, "tcp", r->cfg.rpc_timeout_ms,
                                       err, sizeof err);
+        peer->prog = n->prog;
+        peer->vers = n->vers;
+        callauth_sender_init(&peer->sender);
+    }
     if (!peer->clnt || !peer->udp) {
         rounds_skip(s, "unreachable: %s", err);
         rounds_drop_client(peer);

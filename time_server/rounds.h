@@ -6,6 +6,7 @@
 #ifndef TS_ROUNDS_H
 #define TS_ROUNDS_H
 
+#include "callauth.h"
 #include "clock.h"
 #include "clockdb.h"
 #include "nodes.h"
@@ -35,6 +36,9 @@ struct rounds_peer {
     uint64_t joins;
     CLIENT *clnt;   /* TCP: ADJUST, which must not be lost nor sent twice */
     CLIENT *udp;    /* UDP: the GETHOUR probes, a lost one costs only its short wait */
+    rpcprog_t prog; /* its CLOCK program, which its ADJUSTs are signed for */
+    rpcvers_t vers;
+    struct callauth_sender sender; /* one per TCP connection */
 };
 
 /* What a window shows of the rounds: read with rounds_status(). */

@@ -42,7 +42,7 @@ const char *time_service_check_join(const char *name, const char *host, unsigned
     return why;
 }
 
-static void time_service_join(struct svc_req *rq, const join_args *a, join_reply *rep,
+static void time_service_join(struct svc_req *rq, join_args *a, join_reply *rep,
                               char *msg, size_t msglen)
 {
     struct sockaddr_storage ss;
@@ -53,6 +53,8 @@ static void time_service_join(struct svc_req *rq, const join_args *a, join_reply
         !allow_match(&ts_cfg.allow, (struct sockaddr *)&ss)) {
         rep->status = TIME_ERR_DENIED;
         snprintf(msg, msglen, "JOIN refused: caller %s is not in --allow", who);
+    } else if (!rpcserver_authentic(rq, (xdrproc_t)xdr_join_args, a, &a->auth, "JOIN", msg, msglen)) {
+        rep->status = TIME_ERR_AUTH;
     } else if (time_service_check_join(a->name, a->host, a->prognum, a->versnum, why,
                                        sizeof why)) {
         rep->status = TIME_ERR_BADARG;
@@ -69,8 +71,9 @@ static void time_service_join(struct svc_req *rq, const join_args *a, join_reply
             snprintf(msg, msglen, "joined %s at %s program %u", a->name, host, a->prognum);
         }
     }
-    log_msg(rep->status == TIME_OK ? LOG_LEVEL_INFO : LOG_LEVEL_WARN, "join", "from %s: %s",
-            who, msg);
+    if (rep->status != TIME_ERR_AUTH) /* logged, with a limit, by rpcserver_authentic */
+        log_msg(rep->status == TIME_OK ? LOG_LEVEL_INFO : LOG_LEVEL_WARN, "join", "from %s: %s",
+                who, msg);
     rep->message = msg;
     /* Read last: the joining node sets its clock from this reading with Cristian. */
     clockrpc_reading(ts_cfg.clock, &rep->reference);

@@ -193,9 +193,13 @@ check_socket_len() {
 make_dirs() {
     mkdir -p "$CLUSTER_DIR" "$RUN_DIR" "$LOG_DIR"
     if ((IS_ROOT)); then
-        # postgres (and _chrony) must be able to enter the cluster folder.
+        # postgres (and _chrony) must be able to enter the cluster folder. The socket
+        # folder is PostgreSQL's door: the daemons' group may pass, nobody else.
         chmod o+x "$CLUSTER_DIR" "$LOG_DIR"
-        chmod 755 "$RUN_DIR"
+        chgrp "$DAEMON_GROUP" "$RUN_DIR"
+        chmod 750 "$RUN_DIR"
+    else
+        chmod 700 "$RUN_DIR"
     fi
 }
 
@@ -234,4 +238,46 @@ status_part() {
     fi
     printf '%-12s %-8s %s\n' "$part" "$pid" "$state"
     [[ $state == answers* ]]
+}
+
+# ---------------------------------------------------------------- daemon user and keys
+# Started by root, the daemons run as DAEMON_USER: BIBLIOTIME_USER if set, else the
+# person behind sudo (who owns the display for the windows), else the system user
+# bibliotime, created when missing. Started by anyone else, as that user.
+daemon_user_init() {
+    if ((IS_ROOT)); then
+        DAEMON_USER=${BIBLIOTIME_USER:-}
+        if [[ -z $DAEMON_USER && -n ${SUDO_USER:-} && $SUDO_USER != root ]]; then
+            DAEMON_USER=$SUDO_USER
+        fi
+        DAEMON_USER=${DAEMON_USER:-bibliotime}
+        if ! id -u "$DAEMON_USER" >/dev/null 2>&1; then
+            [[ $DAEMON_USER == bibliotime ]] || die "BIBLIOTIME_USER=$DAEMON_USER: no such user"
+            useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
+                bibliotime 2>/dev/null || id -u bibliotime >/dev/null 2>&1 ||
+                die "cannot create the system user bibliotime (useradd --system bibliotime)"
+            echo "cluster: created the system user bibliotime, which the daemons run as"
+        fi
+        [[ $(id -u "$DAEMON_USER") != 0 ]] || die "the daemon user must not be root (BIBLIOTIME_USER)"
+    else
+        DAEMON_USER=$(id -un)
+    fi
+    DAEMON_GROUP=$(id -gn "$DAEMON_USER")
+    RUNNER=$(id -un)
+}
+
+# The cluster's key file: one random HMAC-SHA-256 key, readable by its owner only (root,
+# or the user who runs the cluster). Made once; kept across starts.
+ensure_key_file() {
+    [[ -f $KEY_FILE ]] && return 0
+    local tmp
+    tmp=$(mktemp "$KEY_FILE.XXXXXX")
+    chmod 600 "$tmp"
+    {
+        echo "# Keys of the control calls of this cluster (JOIN, ADJUST, SETQUERY, GETQUERY)."
+        echo "# ID ALGORITHM KEY, chrony's format; mode 0600. Made by scripts/cluster."
+        echo "1 SHA256 HEX:$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
+    } >"$tmp"
+    mv "$tmp" "$KEY_FILE"
+    echo "cluster: made the key file $KEY_FILE (mode 0600)"
 }

@@ -117,7 +117,8 @@ start_postgres() {
     touch "$log"
     if ((IS_ROOT)); then
         [[ $PG_OWNER != root ]] || die "postgres: $PG_DIR belongs to root, and PostgreSQL refuses to run as root (chown -R postgres: $PG_DIR)"
-        chown "$PG_OWNER:" "$RUN_DIR" "$log"
+        chown "$PG_OWNER:" "$log"
+        chown "$PG_OWNER:$DAEMON_GROUP" "$RUN_DIR"
         check_traversable "$PG_OWNER" "$RUN_DIR"
     fi
     if [[ ! -f $PG_DIR/PG_VERSION ]]; then
@@ -149,8 +150,11 @@ start_postgres() {
         rm -f "$PG_DIR/postmaster.pid"
         how="$how after a crash (stale postmaster.pid of pid $pid removed)"
     fi
+    write_auth_config
     if as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR" status >/dev/null 2>&1; then
         how="already running"
+        psql_q -d postgres -tAc "SELECT pg_reload_conf()" >/dev/null ||
+            die "postgres: cannot reload pg_hba.conf"
     else
         if ! as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR" -l "$log" -w -t "${READY_TIMEOUT%.*}" \
                 -o "-k $RUN_DIR -p $PGPORT -c listen_addresses=''" start >/dev/null 2>&1; then
@@ -165,6 +169,7 @@ start_postgres() {
     wait_ready postgres "$pid" || return 1
     CREATED_DBS=""
     create_databases
+    grant_roles
     echo "postgres: $how (pid $pid)${CREATED_DBS:+, created databases: $CREATED_DBS}"
 }
 
@@ -183,6 +188,55 @@ stop_postgres() {
     as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR" -m immediate -w -t 10 stop >/dev/null 2>&1 || true
     echo "postgres: fast shutdown timed out, stopped with -m immediate (pid $pid)"
     return 1
+}
+
+# Who may connect, and as which role: only over the socket (no TCP), with peer
+# authentication. The person who runs the cluster (root or its owner) is the superuser
+# postgres; the daemon user may take the daemons' roles, nothing else. Written at every
+# start, so an older cluster (trust) is closed too.
+write_auth_config() {
+    local ident=$PG_DIR/pg_ident.conf hba=$PG_DIR/pg_hba.conf n tmp
+    tmp=$(mktemp "$PG_DIR/.auth.XXXXXX")
+    {
+        echo "# Written by scripts/cluster at every start."
+        echo "bibliotime  root  postgres"
+        echo "bibliotime  $PG_OWNER  postgres"
+        [[ $RUNNER == root || $RUNNER == "$PG_OWNER" ]] || echo "bibliotime  $RUNNER  postgres"
+        for r in bibliotime_time bibliotime_repl; do echo "bibliotime  $DAEMON_USER  $r"; done
+        for ((n = 1; n <= 16; n++)); do echo "bibliotime  $DAEMON_USER  bibliotime_app$n"; done
+    } >"$tmp"
+    chmod 600 "$tmp"
+    ((IS_ROOT)) && chown "$PG_OWNER:" "$tmp"
+    mv "$tmp" "$ident"
+    tmp=$(mktemp "$PG_DIR/.auth.XXXXXX")
+    {
+        echo "# Written by scripts/cluster at every start: the socket only, peer authentication,"
+        echo "# the users of pg_ident.conf's map bibliotime."
+        echo "local  all  all  peer  map=bibliotime"
+    } >"$tmp"
+    chmod 600 "$tmp"
+    ((IS_ROOT)) && chown "$PG_OWNER:" "$tmp"
+    mv "$tmp" "$hba"
+}
+
+# The daemons' roles (no password: peer authentication) with only their rights
+# (db/grants.sql) in the databases that exist.
+grant_roles() {
+    local r db
+    for r in bibliotime_time bibliotime_repl $(for db in "${BOOKS_DBS[@]}"; do echo "bibliotime_app${db#books}"; done); do
+        psql_q -d postgres -v role="$r" >/dev/null <<'SQL' || die "postgres: cannot create role $r"
+SELECT NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role') AS missing \gset
+\if :missing
+  CREATE ROLE :"role" LOGIN;
+\endif
+SQL
+    done
+    db_exists clock && psql_q -d clock -v role_time=bibliotime_time -f "$REPO/db/grants.sql" >/dev/null
+    db_exists replication && psql_q -d replication -v role_repl=bibliotime_repl -f "$REPO/db/grants.sql" >/dev/null
+    for db in "${BOOKS_DBS[@]}"; do
+        db_exists "$db" && psql_q -d "$db" -v role_app="bibliotime_app${db#books}" -f "$REPO/db/grants.sql" >/dev/null
+    done
+    return 0
 }
 
 # ---------------------------------------------------------------- reset-data
@@ -232,4 +286,5 @@ reset_data() {
         fi
         echo "$db: recreated with $DB_LOADED${CATALOGUE_SUMMARY:+; $CATALOGUE_SUMMARY}"
     done
+    grant_roles
 }

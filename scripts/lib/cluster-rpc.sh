@@ -71,8 +71,16 @@ stop_rpcbind() {
 }
 
 # ---------------------------------------------------------------- RPC servers
-# The --db connection string of a database of this cluster.
-db_conninfo() { echo "host=$RUN_DIR port=$PGPORT user=postgres dbname=$1"; }
+# The --db connection string of a database of this cluster, as the daemon's own role
+# (peer authentication: the daemon user may take these roles and no other).
+db_role() {
+    case $1 in
+        clock) echo bibliotime_time ;;
+        replication) echo bibliotime_repl ;;
+        books*) echo "bibliotime_app${1#books}" ;;
+    esac
+}
+db_conninfo() { echo "host=$RUN_DIR port=$PGPORT user=$(db_role "$1") dbname=$1"; }
 
 # replication, time_server, app1..appN
 start_rpc_server() {
@@ -123,6 +131,10 @@ start_rpc_server() {
                   ${APP_SERVER_ARGV[@]+"${APP_SERVER_ARGV[@]}"} ${extra[@]+"${extra[@]}"}) ;;
     esac
     [[ -x $exe ]] || die "$part: $exe not found or not executable (build it: make, or set BIN_DIR)"
+    # Every daemon signs its control calls with the cluster's keys and, started by root,
+    # becomes the daemon user once it has read them.
+    argv+=(--key-file "$KEY_FILE")
+    ((IS_ROOT)) && argv+=(--user "$DAEMON_USER")
     launch "$part" "$exe" "${argv[@]}"
     pid=$LAUNCHED_PID
     if ! wait_ready "$part" "$pid"; then

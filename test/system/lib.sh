@@ -22,7 +22,16 @@ BOOK_BASE=723190528     # 0x2b1b0300
 BOOK1_PROG=$((BOOK_BASE + 1))
 BOOK2_PROG=$((BOOK_BASE + 2))
 
-books_db() { echo "host=$CLUSTER_DIR/run port=$PGPORT user=postgres dbname=books$1"; }
+# The connection strings of a daemon started by hand, as its own role (as scripts/cluster
+# starts them), and the options that make it sign and run as the daemon user.
+books_db() { echo "host=$CLUSTER_DIR/run port=$PGPORT user=bibliotime_app$1 dbname=books$1"; }
+clock_db() { echo "host=$CLUSTER_DIR/run port=$PGPORT user=bibliotime_time dbname=clock"; }
+daemon_args() {
+    printf -- '--key-file\n%s\n' "$CLUSTER_DIR/bibliotime.keys"
+    if ((EUID == 0)); then
+        printf -- '--user\n%s\n' "$(eval "$("$ROOT/scripts/cluster" env)"; echo "$BIBLIOTIME_USER")"
+    fi
+}
 
 TEST_NAME=$(basename "$0" .sh)
 TEST_TMP=$(mktemp -d "/tmp/bibliotime-$TEST_NAME.XXXXXX")
@@ -34,7 +43,12 @@ cluster() { "$ROOT/scripts/cluster" "$@"; }
 
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 -h "$CLUSTER_DIR/run" -p "$PGPORT" -U postgres -d "${DB:-clock}" -c "$1"; }
 
-clockctl() { "$TOOLS/clockctl" "$@"; }
+# The cluster's key file (scripts/cluster makes it): the tools sign their control calls
+# with it, as the daemons do. clockctl_unsigned/bookctl_unsigned call without it.
+KEY_FILE=$CLUSTER_DIR/bibliotime.keys
+key_args() { [[ -r $KEY_FILE ]] && printf -- '--key-file\n%s\n' "$KEY_FILE"; return 0; }
+clockctl() { local k; mapfile -t k < <(key_args); "$TOOLS/clockctl" "$@" ${k[@]+"${k[@]}"}; }
+clockctl_unsigned() { "$TOOLS/clockctl" "$@"; }
 
 
 # The value of KEY in "key=value ..." output.
@@ -112,7 +126,8 @@ finish() {
 trap finish EXIT
 
 # ---- Helpers of the book tests (test/system/books_*.sh) -------------------------------
-bookctl() { "$TOOLS/bookctl" "$@"; }
+bookctl() { local k; mapfile -t k < <(key_args); "$TOOLS/bookctl" "$@" ${k[@]+"${k[@]}"}; }
+bookctl_unsigned() { "$TOOLS/bookctl" "$@"; }
 
 # bsql N QUERY: a query on books N; rsql QUERY: on the replication DB.
 bsql() { DB=books$1 sql "$2"; }

@@ -27,7 +27,7 @@ done
 pass "a version 1 call to REPL or BOOK: $out"
 
 set +e
-out=$("$BIN_DIR/app_server" --headless --instance 1 --time-server localhost --db "$(books_db 1)" 2>&1)
+out=$("$BIN_DIR/app_server" --headless --instance 1 --time-server localhost --db "$(books_db 1)" $(daemon_args) 2>&1)
 rc=$?
 set -e
 ((rc != 0)) || fail "a second app server with instance 1 started"
@@ -38,7 +38,7 @@ clockctl gethour --prog "$APP1_PROG" >/dev/null || fail "the first app1 stopped 
 pass "the first app1 keeps serving"
 
 set +e
-out=$("$BIN_DIR/time_server" --headless --db "host=$CLUSTER_DIR/run port=$PGPORT user=postgres dbname=clock" 2>&1)
+out=$("$BIN_DIR/time_server" --headless --db "$(clock_db)" $(daemon_args) 2>&1)
 rc=$?
 set -e
 ((rc != 0)) && [[ $out == *"already registered"* ]] || fail "a second time server: rc $rc, $out"
@@ -49,7 +49,7 @@ pass "a second time server is refused too"
 kill -KILL "$(cat "$CLUSTER_DIR/run/app1.pid")"
 rpcinfo -p localhost | grep -qE "^ *$APP1_PROG " || fail "kill -9 removed the registration (expected it left behind)"
 "$BIN_DIR/app_server" --headless --instance 1 --time-server localhost --db "$(books_db 1)" \
-    >"$TEST_TMP/app1-again.log" 2>&1 </dev/null &
+    $(daemon_args) >"$TEST_TMP/app1-again.log" 2>&1 </dev/null &
 EXTRA_PIDS+=($!)
 wait_until "the new app1 serving" 20 clockctl gethour --prog "$APP1_PROG"
 wait_until "the new app1 serving books" 20 rpcinfo -T tcp localhost "$BOOK1_PROG" 2

@@ -10,6 +10,8 @@
  *                    [--isbn X] [--name U] [--address A] [--client-time-us T]
  *                    [--server-time-us T] [--key HEX] [--repeat N] [--host H]
  *   bookctl getquery [--after N] [--max M] [--wait-ms W] [--host H]
+ *   (setquery and getquery: --key-file F signs the call with its first key, --key-id N
+ *   claims key N instead, --bad-mac flips a bit of its MAC, --twice sends it twice)
  *   bookctl raw      --port P --mode random|record|partial|huge|badargs [--bytes N]
  *                    [--prog P --proc N] [--hold-ms MS] [--host ADDR]
  *
@@ -31,6 +33,7 @@
  * Output: key=value lines. Exit status: 0 done and status OK, 3 the server answered with
  * another status, 1 RPC or connection failure, 2 usage. */
 #include "book_rpc.h"
+#include "callauth.h"
 #include "replication_rpc.h"
 #include "rpcclient.h"
 
@@ -57,7 +60,25 @@ struct args {
     int64_t seen, session, after, client_time_us, server_time_us;
     unsigned char key[64];
     int key_len;            /* -1: none given */
+    const char *key_file;   /* setquery, getquery: sign (callauth) */
+    long key_id;            /* claim this key ID instead */
+    bool bad_mac, twice;    /* spoil the MAC; send the signed call twice */
 };
+
+/* Signs a REPL call as the options say (and spoils it as they say); a call that cannot
+ * be encoded (over a bound, on purpose) goes unsigned. */
+static void sign_call(const struct args *a, rpcproc_t proc, xdrproc_t xargs, void *args,
+                      call_auth *auth)
+{
+    struct callauth_sender sender;
+    callauth_sender_init(&sender);
+    if (callauth_sign(&sender, REPL_PROG, REPL_V2, proc, xargs, args, auth) < 0)
+        memset(auth, 0, sizeof *auth);
+    if (a->key_id > 0)
+        auth->key_id = (unsigned)a->key_id;
+    if (a->bad_mac)
+        auth->mac[0] ^= 1;
+}
 
 /* --key HEX into a->key; -1 if it is not hex of at most 64 bytes. */
 static int parse_key(struct args *a, const char *hex)
@@ -113,6 +134,7 @@ static const char *repl_status_name(repl_status s)
     case REPL_ERR_DENIED: return "DENIED";
     case REPL_ERR_BADARG: return "BADARG";
     case REPL_ERR_STORAGE: return "STORAGE";
+    case REPL_ERR_AUTH: return "AUTH";
     }
     return "UNKNOWN";
 }
@@ -353,13 +375,15 @@ static int cmd_race(const struct args *a)
 
 /* SETQUERY whose operation has a union arm that does not exist: origin, kind, nothing. */
 struct raw_kind {
+    call_auth auth;
     int origin, count, kind;
 };
 
 /* setquery_args with one operation of kind k and no body. */
 static bool_t xdr_setquery_raw_kind(XDR *x, struct raw_kind *k)
 {
-    return xdr_int(x, &k->origin) && xdr_int(x, &k->count) && xdr_int(x, &k->kind);
+    return xdr_call_auth(x, &k->auth) && xdr_int(x, &k->origin) && xdr_int(x, &k->count) &&
+           xdr_int(x, &k->kind);
 }
 
 static int cmd_setquery(const struct args *a)
@@ -368,7 +392,7 @@ static int cmd_setquery(const struct args *a)
     memset(&sa, 0, sizeof sa);
     sa.origin = (int)a->origin;
     char *name = make_name(a);
-    struct raw_kind raw = {(int)a->origin, 1, 0};
+    struct raw_kind raw = {.origin = (int)a->origin, .count = 1};
     bool is_raw = false;
     repl_op ops[REPL_APPEND_MAX + 1];
     repl_op *op = &ops[0];
@@ -410,27 +434,31 @@ static int cmd_setquery(const struct args *a)
         ops[i] = ops[0];
     sa.ops.ops_len = (u_int)a->repeat;
     sa.ops.ops_val = ops;
+    if (!is_raw)
+        sign_call(a, SETQUERY, (xdrproc_t)xdr_setquery_args, &sa, &sa.auth);
     CLIENT *c = connect_prog(a->host, REPL_PROG);
     if (!c) {
         free(name);
         return 1;
     }
-    setquery_reply r;
-    memset(&r, 0, sizeof r);
-    enum clnt_stat st = is_raw
-        ? clnt_call(c, SETQUERY, (xdrproc_t)xdr_setquery_raw_kind, (char *)&raw,
-                    (xdrproc_t)xdr_setquery_reply, (char *)&r, timeout())
-        : clnt_call(c, SETQUERY, (xdrproc_t)xdr_setquery_args, (char *)&sa,
-                    (xdrproc_t)xdr_setquery_reply, (char *)&r, timeout());
-    int rc;
-    if (st != RPC_SUCCESS) {
-        printf("rpc_error=%s\n", clnt_sperrno(st));
-        rc = 1;
-    } else {
-        printf("status=%s seq=%" PRId64 " message=%s\n", repl_status_name(r.status),
-               (int64_t)r.seq, r.message);
-        rc = r.status == REPL_OK ? 0 : 3;
-        xdr_free((xdrproc_t)xdr_setquery_reply, (char *)&r);
+    int rc = 0;
+    for (int n = 0; n < (a->twice ? 2 : 1); n++) {
+        setquery_reply r;
+        memset(&r, 0, sizeof r);
+        enum clnt_stat st = is_raw
+            ? clnt_call(c, SETQUERY, (xdrproc_t)xdr_setquery_raw_kind, (char *)&raw,
+                        (xdrproc_t)xdr_setquery_reply, (char *)&r, timeout())
+            : clnt_call(c, SETQUERY, (xdrproc_t)xdr_setquery_args, (char *)&sa,
+                        (xdrproc_t)xdr_setquery_reply, (char *)&r, timeout());
+        if (st != RPC_SUCCESS) {
+            printf("rpc_error=%s\n", clnt_sperrno(st));
+            rc = 1;
+        } else {
+            printf("status=%s seq=%" PRId64 " message=%s\n", repl_status_name(r.status),
+                   (int64_t)r.seq, r.message);
+            rc = r.status == REPL_OK ? 0 : 3;
+            xdr_free((xdrproc_t)xdr_setquery_reply, (char *)&r);
+        }
     }
     free(name);
     clnt_destroy(c);
@@ -442,7 +470,8 @@ static int cmd_getquery(const struct args *a)
     CLIENT *c = connect_prog(a->host, REPL_PROG);
     if (!c)
         return 1;
-    getquery_args ga = {a->after, (int)a->max, (int)a->wait_ms};
+    getquery_args ga = {.after_seq = a->after, .max = (int)a->max, .wait_ms = (int)a->wait_ms};
+    sign_call(a, GETQUERY, (xdrproc_t)xdr_getquery_args, &ga, &ga.auth);
     getquery_reply r;
     memset(&r, 0, sizeof r);
     enum clnt_stat st = clnt_call(c, GETQUERY, (xdrproc_t)xdr_getquery_args, (char *)&ga,
@@ -601,6 +630,8 @@ int main(int argc, char **argv)
         {"port", 1, NULL, 'P'}, {"mode", 1, NULL, 'M'}, {"bytes", 1, NULL, 'b'},
         {"prog", 1, NULL, 'p'}, {"proc", 1, NULL, 'r'}, {"hold-ms", 1, NULL, 'h'},
         {"key", 1, NULL, 'k'}, {"attempt", 1, NULL, 't'}, {"repeat", 1, NULL, 'R'},
+        {"key-file", 1, NULL, 'F'}, {"key-id", 1, NULL, 'D'}, {"bad-mac", 0, NULL, 'B'},
+        {"twice", 0, NULL, 'W'},
         {NULL, 0, NULL, 0}};
     int opt;
     optind = 2;
@@ -632,6 +663,10 @@ int main(int argc, char **argv)
                 return usage();
             break;
         case 't': a.attempt = strtol(optarg, NULL, 10); break;
+        case 'F': a.key_file = optarg; break;
+        case 'D': a.key_id = strtol(optarg, NULL, 10); break;
+        case 'B': a.bad_mac = true; break;
+        case 'W': a.twice = true; break;
         case 'R':
             a.repeat = strtol(optarg, NULL, 10);
             if (a.repeat < 1 || a.repeat > REPL_APPEND_MAX + 1)
@@ -658,6 +693,15 @@ int main(int argc, char **argv)
         if (!named)
             a.name = "bookctl";
         return cmd_restart(&a);
+    }
+    if (a.key_file) {
+        struct keyring keys;
+        char why[400];
+        if (keyring_load(&keys, a.key_file, why, sizeof why) < 0) {
+            fprintf(stderr, "bookctl: --key-file: %s\n", why);
+            return 2;
+        }
+        callauth_use(&keys);
     }
     if (strcmp(a.cmd, "race") == 0)
         return cmd_race(&a);

@@ -4,8 +4,12 @@
  *   clockctl offset  --prog P [--host H] [--ref-prog P] [--ref-host H] [--probes K]
  *                    [--count N --interval-ms MS]
  *   clockctl utc     [--prog P] [--host H] [--probes K]
- *   clockctl adjust  --prog P --delta-us D [--host H] [--bind ADDR]
- *   clockctl join    --name NAME | --name-len N  [--host H] [--join-prog P]
+ *   clockctl adjust  --prog P --delta-us D [--host H] [--bind ADDR] [SIGNING]
+ *   clockctl join    --name NAME | --name-len N  [--host H] [--join-prog P] [SIGNING]
+ *
+ * SIGNING: --key-file F signs the call with its first key (callauth); --key-id N claims
+ * key N instead; --bad-mac flips a bit of the MAC; --twice sends the same signed call a
+ * second time (a replay) and prints both answers.
  *
  * offset: an independent probe: min-RTT GETHOUR on the node and on the reference (TIME
  * by default), both estimated at the same monotonic instant; prints node - reference.
@@ -13,6 +17,7 @@
  * utc: the clock of prog (TIME by default) minus the machine's UTC time of day.
  * join: sends names without the .x bound, so an oversize name reaches the server.
  * Exit status: 0 done, 3 the server refused (status != TIME_OK), 1 RPC failure, 2 usage. */
+#include "callauth.h"
 #include "clock.h"
 #include "clockrpc.h"
 #include "rpcclient.h"
@@ -37,7 +42,25 @@ struct args {
     long probes, count, interval_ms, name_len;
     int64_t delta_us;
     bool have_delta;
+    const char *key_file;
+    long key_id;
+    bool bad_mac, twice;
 };
+
+/* Signs a call as the options say (and spoils it as they say). */
+static int sign_call(const struct args *a, rpcprog_t prog, rpcproc_t proc, xdrproc_t xargs,
+                     void *args, call_auth *auth)
+{
+    struct callauth_sender sender;
+    callauth_sender_init(&sender);
+    if (callauth_sign(&sender, prog, 1, proc, xargs, args, auth) < 0)
+        return -1;
+    if (a->key_id > 0)
+        auth->key_id = (unsigned)a->key_id;
+    if (a->bad_mac)
+        auth->mac[0] ^= 1;
+    return 0;
+}
 
 static int usage(void)
 {
@@ -233,17 +256,23 @@ static int cmd_adjust(const struct args *a)
     if (!c)
         return rc;
     adjust_args args = {.delta_us = a->delta_us, .round_id = 0};
-    adjust_reply rep;
-    memset(&rep, 0, sizeof rep);
-    enum clnt_stat st = clock_adjust_1(&args, &rep, c);
-    if (st != RPC_SUCCESS) {
-        fprintf(stderr, "clockctl: ADJUST: %s\n", clnt_sperrno(st));
-        rc = 1;
-    } else {
-        printf("status=%s policy=%d message=%s\n", clockrpc_status_text(rep.status), rep.policy,
-               rep.message);
-        rc = rep.status == TIME_OK ? 0 : 3;
-        xdr_free((xdrproc_t)xdr_adjust_reply, (char *)&rep);
+    if (sign_call(a, a->prog, CLOCK_ADJUST, (xdrproc_t)xdr_adjust_args, &args, &args.auth) < 0) {
+        clnt_destroy(c);
+        return 1;
+    }
+    for (int n = 0; n < (a->twice ? 2 : 1); n++) {
+        adjust_reply rep;
+        memset(&rep, 0, sizeof rep);
+        enum clnt_stat st = clock_adjust_1(&args, &rep, c);
+        if (st != RPC_SUCCESS) {
+            fprintf(stderr, "clockctl: ADJUST: %s\n", clnt_sperrno(st));
+            rc = 1;
+        } else {
+            printf("status=%s policy=%d message=%s\n", clockrpc_status_text(rep.status),
+                   rep.policy, rep.message);
+            rc = rep.status == TIME_OK ? 0 : 3;
+            xdr_free((xdrproc_t)xdr_adjust_reply, (char *)&rep);
+        }
     }
     clnt_destroy(c);
     return rc;
@@ -252,8 +281,9 @@ static int cmd_adjust(const struct args *a)
 /* join_args with no bound on the strings: what a misbehaving peer could send. */
 static bool_t xdr_join_args_unbounded(XDR *x, join_args *j)
 {
-    return xdr_string(x, &j->name, ~0u) && xdr_string(x, &j->host, ~0u) &&
-           xdr_u_int(x, &j->prognum) && xdr_u_int(x, &j->versnum);
+    return xdr_call_auth(x, &j->auth) && xdr_string(x, &j->name, ~0u) &&
+           xdr_string(x, &j->host, ~0u) && xdr_u_int(x, &j->prognum) &&
+           xdr_u_int(x, &j->versnum);
 }
 
 static int cmd_join(const struct args *a)
@@ -265,19 +295,28 @@ static int cmd_join(const struct args *a)
     char *name = a->name ? strdup(a->name) : calloc((size_t)a->name_len + 1, 1);
     if (!a->name)
         memset(name, 'x', (size_t)a->name_len);
-    join_args args = {name, "", (u_int)a->join_prog, CLOCK_V1};
-    join_reply rep;
-    memset(&rep, 0, sizeof rep);
-    struct timeval tv = {1, 0};
-    enum clnt_stat st = clnt_call(c, TIME_JOIN, (xdrproc_t)xdr_join_args_unbounded, (char *)&args,
-                                  (xdrproc_t)xdr_join_reply, (char *)&rep, tv);
-    if (st != RPC_SUCCESS) {
-        printf("rpc_error=%s\n", clnt_sperrno(st));
-        rc = 1;
-    } else {
-        printf("status=%s message=%s\n", clockrpc_status_text(rep.status), rep.message);
-        rc = rep.status == TIME_OK ? 0 : 3;
-        xdr_free((xdrproc_t)xdr_join_reply, (char *)&rep);
+    join_args args = {.name = name, .host = "", .prognum = (u_int)a->join_prog,
+                      .versnum = CLOCK_V1};
+    if (sign_call(a, TIME_PROG, TIME_JOIN, (xdrproc_t)xdr_join_args_unbounded, &args,
+                  &args.auth) < 0) {
+        free(name);
+        clnt_destroy(c);
+        return 1;
+    }
+    for (int n = 0; n < (a->twice ? 2 : 1); n++) {
+        join_reply rep;
+        memset(&rep, 0, sizeof rep);
+        struct timeval tv = {1, 0};
+        enum clnt_stat st = clnt_call(c, TIME_JOIN, (xdrproc_t)xdr_join_args_unbounded,
+                                      (char *)&args, (xdrproc_t)xdr_join_reply, (char *)&rep, tv);
+        if (st != RPC_SUCCESS) {
+            printf("rpc_error=%s\n", clnt_sperrno(st));
+            rc = 1;
+        } else {
+            printf("status=%s message=%s\n", clockrpc_status_text(rep.status), rep.message);
+            rc = rep.status == TIME_OK ? 0 : 3;
+            xdr_free((xdrproc_t)xdr_join_reply, (char *)&rep);
+        }
     }
     free(name);
     clnt_destroy(c);
@@ -296,7 +335,8 @@ int main(int argc, char **argv)
         {"ref-prog", 1, NULL, 'r'}, {"probes", 1, NULL, 'k'}, {"count", 1, NULL, 'n'},
         {"interval-ms", 1, NULL, 'i'}, {"delta-us", 1, NULL, 'd'}, {"bind", 1, NULL, 'b'},
         {"name", 1, NULL, 'N'}, {"name-len", 1, NULL, 'L'}, {"join-prog", 1, NULL, 'j'},
-        {NULL, 0, NULL, 0}};
+        {"key-file", 1, NULL, 'K'}, {"key-id", 1, NULL, 'I'}, {"bad-mac", 0, NULL, 'M'},
+        {"twice", 0, NULL, 'T'}, {NULL, 0, NULL, 0}};
     int opt;
     optind = 2;
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -313,6 +353,10 @@ int main(int argc, char **argv)
         case 'N': a.name = optarg; break;
         case 'L': a.name_len = strtol(optarg, NULL, 10); break;
         case 'j': a.join_prog = strtoul(optarg, NULL, 0); break;
+        case 'K': a.key_file = optarg; break;
+        case 'I': a.key_id = strtol(optarg, NULL, 10); break;
+        case 'M': a.bad_mac = true; break;
+        case 'T': a.twice = true; break;
         default: return usage();
         }
     }
@@ -320,6 +364,15 @@ int main(int argc, char **argv)
         a.ref_host = a.host;
     if (a.probes < 1 || a.probes > CRISTIAN_MAX_PROBES || a.count < 1)
         return usage();
+    if (a.key_file) {
+        struct keyring keys;
+        char why[400];
+        if (keyring_load(&keys, a.key_file, why, sizeof why) < 0) {
+            fprintf(stderr, "clockctl: --key-file: %s\n", why);
+            return 2;
+        }
+        callauth_use(&keys);
+    }
     if (strcmp(a.cmd, "gethour") == 0 && a.prog)
         return cmd_gethour(&a);
     if (strcmp(a.cmd, "offset") == 0 && a.prog)

@@ -3,8 +3,9 @@
 #include "callauth.h"
 #include "keyring.h"
 #include "log.h"
-#include "privdrop.h"
 #include "options.h"
+#include "privdrop.h"
+#include "rpcconn.h"
 #include "rpcserver.h"
 
 #include <errno.h>
@@ -36,6 +37,10 @@ const char proc_common_help[] =
     "                          control calls are taken from loopback only\n"
     "  --user NAME             started as root: become NAME right after reading the key\n"
     "                          file, before opening anything else\n"
+    "  --max-peer-connections N  TCP connections one address may hold open (default 256);\n"
+    "                          past it, and past 4096 in all, connections are refused\n"
+    "  --idle-timeout SEC      close a connection that sent nothing this long (default\n"
+    "                          120), unless a call on it is waiting for its answer\n"
     "  --log-level LEVEL       debug, info, warn or error (default info)\n"
     "  -h, --help              this text\n";
 
@@ -101,6 +106,16 @@ int proc_option(struct proc_options *o, int opt, const char *arg)
         return 1;
     case PROC_OPT_USER:
         o->user = arg;
+        return 1;
+    case PROC_OPT_PEER_CONNS:
+        if (options_long("max-peer-connections", arg, 1, 65536, &v) < 0)
+            return -1;
+        o->peer_conns = (int)v;
+        return 1;
+    case PROC_OPT_IDLE:
+        if (options_long("idle-timeout", arg, 1, 86400, &v) < 0)
+            return -1;
+        o->idle_s = (int)v;
         return 1;
     case PROC_OPT_POSITION:
         if (sscanf(arg, "%d,%d", &o->x, &o->y) != 2 || o->x < 0 || o->y < 0 || o->x > 16384 ||
@@ -168,6 +183,7 @@ int proc_options_finish(struct proc_options *o, const char *program)
     srandom((unsigned)o->seed);
     if (o->allow.n == 0)
         allow_add_loopback(&o->allow);
+    rpcconn_set_limits(&(struct rpcconn_limits){.per_peer = o->peer_conns, .idle_s = o->idle_s});
     char why[400];
     if (o->key_file) {
         struct keyring keys;

@@ -25,6 +25,8 @@ enum {
     PROC_OPT_POSITION,
     PROC_OPT_KEY_FILE,
     PROC_OPT_USER,
+    PROC_OPT_PEER_CONNS,
+    PROC_OPT_IDLE,
     PROC_OPT_FIRST_FREE /* programs number their own options from here */
 };
 
@@ -42,6 +44,8 @@ enum {
     {"position", required_argument, NULL, PROC_OPT_POSITION},           \
     {"key-file", required_argument, NULL, PROC_OPT_KEY_FILE},           \
     {"user", required_argument, NULL, PROC_OPT_USER},                   \
+    {"max-peer-connections", required_argument, NULL, PROC_OPT_PEER_CONNS}, \
+    {"idle-timeout", required_argument, NULL, PROC_OPT_IDLE},           \
     {"help", no_argument, NULL, 'h'}
 
 /* The help text of the shared options. */
@@ -64,6 +68,8 @@ struct proc_options {
     int x, y;                   /* --position X,Y of the window */
     const char *key_file;       /* --key-file: the keys of the control calls */
     const char *user;           /* --user: who to become after start-up */
+    int peer_conns;             /* --max-peer-connections */
+    int idle_s;                 /* --idle-timeout */
 };
 
 void proc_options_default(struct proc_options *o);

@@ -267,17 +267,9 @@ daemon_user_init() {
 }
 
 # The cluster's key file: one random HMAC-SHA-256 key, readable by its owner only (root,
-# or the user who runs the cluster). Made once; kept across starts.
+# or the user who runs the cluster). Made once (scripts/keygen); kept across starts.
 ensure_key_file() {
     [[ -f $KEY_FILE ]] && return 0
-    local tmp
-    tmp=$(mktemp "$KEY_FILE.XXXXXX")
-    chmod 600 "$tmp"
-    {
-        echo "# Keys of the control calls of this cluster (JOIN, ADJUST, SETQUERY, GETQUERY)."
-        echo "# ID ALGORITHM KEY, chrony's format; mode 0600. Made by scripts/cluster."
-        echo "1 SHA256 HEX:$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
-    } >"$tmp"
-    mv "$tmp" "$KEY_FILE"
+    "$REPO/scripts/keygen" "$KEY_FILE" >/dev/null || die "cannot make the key file $KEY_FILE"
     echo "cluster: made the key file $KEY_FILE (mode 0600)"
 }

@@ -22,8 +22,9 @@ DAEMONS=()
 source "$ROOT/test/lib/checks.sh"
 
 
-# The hosts' own /etc/bibliotime: the README's paths there are the host's files.
-host_etc() { echo "$NETBED_DIR/hosts/$1/etc/bibliotime"; }
+# The hosts' own /etc/bibliotime: the README's paths there are the host's files. Under
+# /tmp, so the daemon user can reach its passfile wherever the checkout lies.
+host_etc() { echo "$TEST_TMP/hosts/$1/etc/bibliotime"; }
 
 # readme_commands: the commands of README.md's "Each process on its own host", one line
 # each, "HOST<TAB>COMMAND", in the order printed: the fenced blocks whose first line is

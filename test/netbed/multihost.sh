@@ -38,6 +38,19 @@ for pair in time:clock repl:replication app1:books1 app2:books2; do
 done
 pass "db/setup as the README prints it: databases and roles, passfile mode 600, one line per daemon host"
 
+# ---- keys and the daemon user, as the README says (one /etc/passwd for all hosts here)
+id -u bibliotime >/dev/null 2>&1 ||
+    useradd --system --no-create-home --shell /usr/sbin/nologin bibliotime
+keygen=$(cmd_on time scripts/keygen)
+[[ -n $keygen ]] || fail "no scripts/keygen command for time in the README"
+run_on time "$keygen" >"$TEST_TMP/keygen.log" 2>&1 || { cat "$TEST_TMP/keygen.log" >&2; fail "on time: $keygen"; }
+keys=$(host_etc time)/bibliotime.keys
+[[ $(stat -c %a "$keys") == 600 ]] || fail "$keys is mode $(stat -c %a "$keys"), not 600"
+for h in repl app1 app2; do cp -p "$keys" "$(host_etc "$h")/"; done
+for h in time repl app1 app2; do chown bibliotime "$(host_etc "$h")/pgpass"; done
+chmod 755 "$TEST_TMP/hosts" "$TEST_TMP"/hosts/* "$TEST_TMP"/hosts/*/etc "$TEST_TMP"/hosts/*/etc/bibliotime
+pass "scripts/keygen made $keys (mode 600), copied to repl, app1 and app2; passfiles the daemon user's"
+
 # ---- the daemons, in the README's order
 for spec in repl:replication_server:repl time:time_server:time app1:app_server:app1 app2:app_server:app2; do
     IFS=: read -r h prog name <<<"$spec"
@@ -50,6 +63,11 @@ wait_until "TIME on time, from cli" 30 rpc_answers cli time "$TIME_PROG"
 wait_until "BOOK 1 on app1, from cli" 30 rpc_answers cli app1 "$BOOK1" 2
 wait_until "BOOK 2 on app2, from cli" 30 rpc_answers cli app2 "$BOOK2" 2
 pass "every daemon answers from the client host over the network"
+for name in repl time app1 app2; do
+    user=$(ps -o user= -p "$(netbed_pid "$name")" | tr -d ' ')
+    [[ $user == bibliotime ]] || fail "$name runs as '$user', not bibliotime"
+done
+pass "every daemon runs as bibliotime"
 
 # ---- registration: one rpcbind per host
 progs() { netbed_exec "$1" timeout -k 1 5 rpcinfo -p 127.0.0.1 | awk 'NR > 1 { print $1 }' | sort -u | tr '\n' ' '; }

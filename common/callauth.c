@@ -62,6 +62,16 @@ void callauth_use(const struct keyring *keys)
     pthread_mutex_unlock(&callauth_lock);
 }
 
+int callauth_use_file(const char *path, char *why, size_t len)
+{
+    struct keyring keys;
+    if (keyring_load(&keys, path, why, len) < 0)
+        return -1;
+    callauth_use(&keys);
+    keyring_clear(&keys);
+    return 0;
+}
+
 bool callauth_enabled(void)
 {
     pthread_mutex_lock(&callauth_lock);

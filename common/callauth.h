@@ -24,6 +24,8 @@
 
 /* The process's keys (copied); NULL: none (sign nothing, accept loopback only). */
 void callauth_use(const struct keyring *keys);
+/* Loads a key file (keyring_load) and uses its keys; -1 with why filled if it cannot. */
+int callauth_use_file(const char *path, char *why, size_t len);
 bool callauth_enabled(void);
 
 /* One sender: a connection or UDP handle, used by one thread at a time. */

@@ -51,3 +51,15 @@ void log_msg(enum log_level level, const char *context, const char *fmt, ...)
     log_vmsg(level, context, fmt, ap);
     va_end(ap);
 }
+
+bool log_rate_ok(struct log_rate *r, int burst)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    if (now - r->window_ns > 1000000000LL) {
+        r->window_ns = now;
+        r->in_window = 0;
+    }
+    return r->in_window++ < burst;
+}

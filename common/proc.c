@@ -1,7 +1,6 @@
 #include "proc.h"
 
 #include "callauth.h"
-#include "keyring.h"
 #include "log.h"
 #include "options.h"
 #include "privdrop.h"
@@ -185,14 +184,9 @@ int proc_options_finish(struct proc_options *o, const char *program)
         allow_add_loopback(&o->allow);
     rpcconn_set_limits(&(struct rpcconn_limits){.per_peer = o->peer_conns, .idle_s = o->idle_s});
     char why[400];
-    if (o->key_file) {
-        struct keyring keys;
-        if (keyring_load(&keys, o->key_file, why, sizeof why) < 0) {
-            fprintf(stderr, "%s: --key-file: %s\n", program, why);
-            return -1;
-        }
-        callauth_use(&keys);
-        keyring_clear(&keys);
+    if (o->key_file && callauth_use_file(o->key_file, why, sizeof why) < 0) {
+        fprintf(stderr, "%s: --key-file: %s\n", program, why);
+        return -1;
     }
     if (o->user && privdrop_to(o->user, why, sizeof why) < 0) {
         fprintf(stderr, "%s: --user: %s\n", program, why);

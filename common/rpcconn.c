@@ -244,14 +244,8 @@ static int rpcconn_peer_get(const uint8_t *addr, uint8_t len)
 
 static void rpcconn_refuse_log(const struct sockaddr_storage *ss, const char *why)
 {
-    static int64_t window_ns;
-    static int in_window;
-    int64_t now = clock_mono_ns();
-    if (now - window_ns > 1000000000LL) {
-        window_ns = now;
-        in_window = 0;
-    }
-    if (in_window++ >= 3)
+    static struct log_rate rate;
+    if (!log_rate_ok(&rate, 3))
         return;
     char who[64];
     allow_format((const struct sockaddr *)ss, who, sizeof who);

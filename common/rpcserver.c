@@ -311,15 +311,8 @@ bool rpcserver_authentic(struct svc_req *rq, xdrproc_t xargs, void *args, call_a
                        known ? (struct sockaddr *)&ss : NULL, reason, sizeof reason) == CALLAUTH_OK)
         return true;
     snprintf(why, len, "%s refused: %s", what, reason);
-    /* A flood of forged calls must not become a flood of log lines. */
-    static int64_t window_ns;
-    static int in_window;
-    int64_t now = clock_mono_ns();
-    if (now - window_ns > 1000000000LL) {
-        window_ns = now;
-        in_window = 0;
-    }
-    if (in_window++ < 5)
+    static struct log_rate rate;
+    if (log_rate_ok(&rate, 5))
         log_warn("auth", "from %s: %s", who, why);
     return false;
 }

@@ -24,13 +24,11 @@ trap netbed_finish EXIT
 netbed_down --purge >/dev/null 2>&1 || true
 netbed_up >"$TEST_TMP/up.log" 2>&1 || { cat "$TEST_TMP/up.log" >&2; fail "netbed up"; }
 readme_commands >"$TEST_TMP/commands"
-cmd_on() { awk -F'\t' -v h="$1" -v p="$2" '$1 == h && index($2, p) == 1 { print $2; exit }' "$TEST_TMP/commands"; }
+cmd_on() { readme_cmd "$@"; }
 mkdir -p "$(host_etc db)"
 run_on db "$(cmd_on db db/setup)" >"$TEST_TMP/setup.log" 2>&1 || { cat "$TEST_TMP/setup.log" >&2; fail "db/setup"; }
-for pair in time:clock repl:replication app1:books1 app2:books2; do
-    mkdir -p "$(host_etc "${pair%%:*}")"
-    (umask 077; grep ":${pair#*:}:" "$(host_etc db)/all.pgpass" >"$(host_etc "${pair%%:*}")/pgpass")
-done
+readme_split_passfile
+readme_keys_and_user
 spawn_on repl repl "$(cmd_on repl replication_server)"
 spawn_on time time "$(cmd_on time time_server)"
 spawn_on app2 app2 "$(cmd_on app2 app_server)"

@@ -53,6 +53,36 @@ readme_commands() {
         done
 }
 
+# readme_cmd HOST PREFIX: the README's first command for HOST that starts with PREFIX
+# (readme_commands must have written $TEST_TMP/commands).
+readme_cmd() { awk -F'\t' -v h="$1" -v p="$2" '$1 == h && index($2, p) == 1 { print $2; exit }' "$TEST_TMP/commands"; }
+
+# readme_split_passfile: each daemon host's line of db's all.pgpass as its own pgpass.
+readme_split_passfile() {
+    local pair h db
+    for pair in time:clock repl:replication app1:books1 app2:books2; do
+        h=${pair%%:*} db=${pair#*:}
+        mkdir -p "$(host_etc "$h")"
+        (umask 077; grep ":$db:" "$(host_etc db)/all.pgpass" >"$(host_etc "$h")/pgpass") ||
+            fail "no $db line in $(host_etc db)/all.pgpass"
+    done
+}
+
+# readme_keys_and_user: as the README says, the daemon user (one /etc/passwd for all
+# hosts here), the key file made on time by the README's command and copied to the
+# other daemon hosts, and each passfile given to the daemon user.
+readme_keys_and_user() {
+    local keygen h
+    id -u bibliotime >/dev/null 2>&1 ||
+        useradd --system --no-create-home --shell /usr/sbin/nologin bibliotime
+    keygen=$(readme_cmd time scripts/keygen)
+    [[ -n $keygen ]] || fail "no scripts/keygen command for time in the README"
+    run_on time "$keygen" >"$TEST_TMP/keygen.log" 2>&1 ||
+        { cat "$TEST_TMP/keygen.log" >&2; fail "on time: $keygen"; }
+    for h in repl app1 app2; do cp -p "$(host_etc time)/bibliotime.keys" "$(host_etc "$h")/"; done
+    for h in time repl app1 app2; do chown bibliotime "$(host_etc "$h")/pgpass"; done
+}
+
 # run_on HOST COMMAND: a README command in the foreground on HOST, from the checkout,
 # with the programs on the PATH.
 run_on() {

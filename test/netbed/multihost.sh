@@ -22,7 +22,7 @@ pass "hosts up: $(netbed_hosts), app1 behind linkem"
 
 readme_commands >"$TEST_TMP/commands"
 (($(wc -l <"$TEST_TMP/commands") >= 7)) || fail "README gave only $(wc -l <"$TEST_TMP/commands") multi-host commands: $(cat "$TEST_TMP/commands")"
-cmd_on() { awk -F'\t' -v h="$1" -v p="$2" '$1 == h && index($2, p) == 1 { print $2; exit }' "$TEST_TMP/commands"; }
+cmd_on() { readme_cmd "$@"; }
 
 # ---- the database host
 mkdir -p "$(host_etc db)"
@@ -31,24 +31,17 @@ setup=$(cmd_on db db/setup)
 run_on db "$setup" >"$TEST_TMP/setup.log" 2>&1 || { cat "$TEST_TMP/setup.log" >&2; fail "on db: $setup"; }
 all=$(host_etc db)/all.pgpass
 [[ $(stat -c %a "$all") == 600 ]] || fail "$all is mode $(stat -c %a "$all"), not 600"
-for pair in time:clock repl:replication app1:books1 app2:books2; do
-    h=${pair%%:*} db=${pair#*:}
-    mkdir -p "$(host_etc "$h")"
-    (umask 077; grep ":$db:" "$all" >"$(host_etc "$h")/pgpass") || fail "no $db line in $all"
-done
+readme_split_passfile
 pass "db/setup as the README prints it: databases and roles, passfile mode 600, one line per daemon host"
 
 # ---- keys and the daemon user, as the README says (one /etc/passwd for all hosts here)
-id -u bibliotime >/dev/null 2>&1 ||
-    useradd --system --no-create-home --shell /usr/sbin/nologin bibliotime
-keygen=$(cmd_on time scripts/keygen)
-[[ -n $keygen ]] || fail "no scripts/keygen command for time in the README"
-run_on time "$keygen" >"$TEST_TMP/keygen.log" 2>&1 || { cat "$TEST_TMP/keygen.log" >&2; fail "on time: $keygen"; }
+readme_keys_and_user
 keys=$(host_etc time)/bibliotime.keys
 [[ $(stat -c %a "$keys") == 600 ]] || fail "$keys is mode $(stat -c %a "$keys"), not 600"
-for h in repl app1 app2; do cp -p "$keys" "$(host_etc "$h")/"; done
-for h in time repl app1 app2; do chown bibliotime "$(host_etc "$h")/pgpass"; done
-chmod 755 "$TEST_TMP/hosts" "$TEST_TMP"/hosts/* "$TEST_TMP"/hosts/*/etc "$TEST_TMP"/hosts/*/etc/bibliotime
+for h in repl app1 app2; do
+    cmp -s "$keys" "$(host_etc "$h")/bibliotime.keys" && [[ $(stat -c %a "$(host_etc "$h")/bibliotime.keys") == 600 ]] ||
+        fail "the key file on $h is not the one of time, mode 600"
+done
 pass "scripts/keygen made $keys (mode 600), copied to repl, app1 and app2; passfiles the daemon user's"
 
 # ---- the daemons, in the README's order

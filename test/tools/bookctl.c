@@ -694,14 +694,10 @@ int main(int argc, char **argv)
             a.name = "bookctl";
         return cmd_restart(&a);
     }
-    if (a.key_file) {
-        struct keyring keys;
-        char why[400];
-        if (keyring_load(&keys, a.key_file, why, sizeof why) < 0) {
-            fprintf(stderr, "bookctl: --key-file: %s\n", why);
-            return 2;
-        }
-        callauth_use(&keys);
+    char why[400];
+    if (a.key_file && callauth_use_file(a.key_file, why, sizeof why) < 0) {
+        fprintf(stderr, "bookctl: --key-file: %s\n", why);
+        return 2;
     }
     if (strcmp(a.cmd, "race") == 0)
         return cmd_race(&a);

@@ -364,14 +364,10 @@ int main(int argc, char **argv)
         a.ref_host = a.host;
     if (a.probes < 1 || a.probes > CRISTIAN_MAX_PROBES || a.count < 1)
         return usage();
-    if (a.key_file) {
-        struct keyring keys;
-        char why[400];
-        if (keyring_load(&keys, a.key_file, why, sizeof why) < 0) {
-            fprintf(stderr, "clockctl: --key-file: %s\n", why);
-            return 2;
-        }
-        callauth_use(&keys);
+    char why[400];
+    if (a.key_file && callauth_use_file(a.key_file, why, sizeof why) < 0) {
+        fprintf(stderr, "clockctl: --key-file: %s\n", why);
+        return 2;
     }
     if (strcmp(a.cmd, "gethour") == 0 && a.prog)
         return cmd_gethour(&a);

@@ -1,6 +1,7 @@
 #include "proc.h"
 
 #include "callauth.h"
+#include "config.h"
 #include "log.h"
 #include "options.h"
 #include "privdrop.h"
@@ -14,6 +15,15 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Installed programs are built with the folder of their config files (make install). */
+#ifndef BT_CONFIG_DIR
+#define BT_CONFIG_DIR ""
+#define PROC_CONFIG_DEFAULT_HELP ""
+#else
+#define PROC_CONFIG_DEFAULT_HELP \
+    ";\n                          default " BT_CONFIG_DIR "/NAME.conf if it exists"
+#endif
 
 const char proc_common_help[] =
     "Clock and common options:\n"
@@ -40,6 +50,9 @@ const char proc_common_help[] =
     "                          past it, and past 4096 in all, connections are refused\n"
     "  --idle-timeout SEC      close a connection that sent nothing this long (default\n"
     "                          120), unless a call on it is waiting for its answer\n"
+    "  --config FILE           options from FILE, one a line: \"name value\" (a long\n"
+    "                          option without its dashes), # comments; the command\n"
+    "                          line wins" PROC_CONFIG_DEFAULT_HELP "\n"
     "  --log-level LEVEL       debug, info, warn or error (default info)\n"
     "  -h, --help              this text\n";
 
@@ -106,6 +119,8 @@ int proc_option(struct proc_options *o, int opt, const char *arg)
     case PROC_OPT_USER:
         o->user = arg;
         return 1;
+    case PROC_OPT_CONFIG:
+        return 1; /* read before the options, by proc_parse */
     case PROC_OPT_PEER_CONNS:
         if (options_long("max-peer-connections", arg, 1, 65536, &v) < 0)
             return -1;
@@ -134,7 +149,21 @@ int proc_option(struct proc_options *o, int opt, const char *arg)
     }
 }
 
-#define PROC_MAX_OPTIONS 40
+#define PROC_MAX_OPTIONS 48
+
+/* --config FILE or --config=FILE on the command line, else NULL. */
+static const char *proc_config_path(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            return argv[i + 1];
+        if (strncmp(argv[i], "--config=", 9) == 0)
+            return argv[i] + 9;
+    }
+    return NULL;
+}
 
 int proc_parse(int argc, char **argv, struct proc_options *o, const struct option *own_opts,
                proc_own_option_fn own, void *ctx, void (*usage)(FILE *))
@@ -146,20 +175,47 @@ int proc_parse(int argc, char **argv, struct proc_options *o, const struct optio
     for (size_t i = 0; own_opts[i].name && n < PROC_MAX_OPTIONS - 1; i++)
         all[n++] = own_opts[i];
     memset(&all[n], 0, sizeof all[n]);
-    int opt;
-    while ((opt = getopt_long(argc, argv, "h", all, NULL)) != -1) {
-        int r = proc_option(o, opt, optarg);
-        if (r < 0)
+    /* The options' values may be kept as pointers: the merged list lives as long as
+     * the process. */
+    static struct config_argv merged;
+    char why[400];
+    const char *path = proc_config_path(argc, argv);
+    bool explicit = path != NULL;
+    char fallback[300];
+    if (!path && BT_CONFIG_DIR[0]) {
+        const char *name = program_invocation_short_name;
+        if (strncmp(name, "bibliotime-", 11) == 0)
+            name += 11;
+        snprintf(fallback, sizeof fallback, "%s/%s.conf", BT_CONFIG_DIR, name);
+        path = fallback;
+    }
+    if (path) {
+        if (config_merge(path, explicit, all, argc, argv, &merged, why, sizeof why) < 0) {
+            fprintf(stderr, "%s: --config: %s\n", program_invocation_short_name, why);
             return 2;
+        }
+        argc = merged.argc;
+        argv = merged.argv;
+    }
+    int opt, at = optind;
+    while ((opt = getopt_long(argc, argv, "h", all, NULL)) != -1) {
+        int line = path ? config_line_of(&merged, at) : 0;
+        at = optind;
+        int r = proc_option(o, opt, optarg);
+        if (r < 0 || (r == 0 && opt != 'h' && opt != '?' && own(opt, optarg, ctx) < 0)) {
+            if (line)
+                fprintf(stderr, "%s: (that is %s line %d)\n", program_invocation_short_name,
+                        path, line);
+            return 2;
+        }
         if (r > 0)
             continue;
         if (opt == 'h') {
             usage(stdout);
             return 0;
         }
-        if (opt == '?' || own(opt, optarg, ctx) < 0) {
-            if (opt == '?')
-                usage(stderr);
+        if (opt == '?') {
+            usage(stderr);
             return 2;
         }
     }

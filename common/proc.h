@@ -27,6 +27,7 @@ enum {
     PROC_OPT_USER,
     PROC_OPT_PEER_CONNS,
     PROC_OPT_IDLE,
+    PROC_OPT_CONFIG,
     PROC_OPT_FIRST_FREE /* programs number their own options from here */
 };
 
@@ -46,6 +47,7 @@ enum {
     {"user", required_argument, NULL, PROC_OPT_USER},                   \
     {"max-peer-connections", required_argument, NULL, PROC_OPT_PEER_CONNS}, \
     {"idle-timeout", required_argument, NULL, PROC_OPT_IDLE},           \
+    {"config", required_argument, NULL, PROC_OPT_CONFIG},               \
     {"help", no_argument, NULL, 'h'}
 
 /* The help text of the shared options. */

@@ -16,6 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifndef BT_VERSION
+#define BT_VERSION "1.0"
+#endif
+
 /* Installed programs are built with the folder of their config files (make install). */
 #ifndef BT_CONFIG_DIR
 #define BT_CONFIG_DIR ""
@@ -54,6 +58,7 @@ const char proc_common_help[] =
     "                          option without its dashes), # comments; the command\n"
     "                          line wins" PROC_CONFIG_DEFAULT_HELP "\n"
     "  --log-level LEVEL       debug, info, warn or error (default info)\n"
+    "  --version               the program's name and version\n"
     "  -h, --help              this text\n";
 
 void proc_options_default(struct proc_options *o)
@@ -202,7 +207,8 @@ int proc_parse(int argc, char **argv, struct proc_options *o, const struct optio
         int line = path ? config_line_of(&merged, at) : 0;
         at = optind;
         int r = proc_option(o, opt, optarg);
-        if (r < 0 || (r == 0 && opt != 'h' && opt != '?' && own(opt, optarg, ctx) < 0)) {
+        if (r < 0 || (r == 0 && opt != 'h' && opt != '?' && opt != PROC_OPT_VERSION &&
+                      own(opt, optarg, ctx) < 0)) {
             if (line)
                 fprintf(stderr, "%s: (that is %s line %d)\n", program_invocation_short_name,
                         path, line);
@@ -212,6 +218,10 @@ int proc_parse(int argc, char **argv, struct proc_options *o, const struct optio
             continue;
         if (opt == 'h') {
             usage(stdout);
+            return 0;
+        }
+        if (opt == PROC_OPT_VERSION) {
+            printf("%s (Bibliotime) %s\n", program_invocation_short_name, BT_VERSION);
             return 0;
         }
         if (opt == '?') {

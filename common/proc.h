@@ -28,6 +28,7 @@ enum {
     PROC_OPT_PEER_CONNS,
     PROC_OPT_IDLE,
     PROC_OPT_CONFIG,
+    PROC_OPT_VERSION,
     PROC_OPT_FIRST_FREE /* programs number their own options from here */
 };
 
@@ -48,6 +49,7 @@ enum {
     {"max-peer-connections", required_argument, NULL, PROC_OPT_PEER_CONNS}, \
     {"idle-timeout", required_argument, NULL, PROC_OPT_IDLE},           \
     {"config", required_argument, NULL, PROC_OPT_CONFIG},               \
+    {"version", no_argument, NULL, PROC_OPT_VERSION},                   \
     {"help", no_argument, NULL, 'h'}
 
 /* The help text of the shared options. */

@@ -38,7 +38,10 @@ COMMON_O   := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 LIBCOMMON  := $(BUILD)/libcommon.a
 
 DAEMONS    := time_server app_server client replication_server
-PROGRAMS   := $(DAEMONS:%=$(BIN)/%)
+# db/load-catalogue's first pass (catalogue/): a program of its own folder, built as
+# the daemons are, so it lands in bin/ (and build/san/bin for the tests).
+UTILS      := catalogue
+PROGRAMS   := $(DAEMONS:%=$(BIN)/%) $(UTILS:%=$(BIN)/%)
 
 # The synchronisation simulation, shared by its unit test and its tool.
 SIM_SRC    := $(wildcard test/sim/*.c)
@@ -84,7 +87,7 @@ $(BIN)/$(1): $$($(1)_O) $(LIBCOMMON)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
-$(foreach d,$(DAEMONS),$(eval $(call daemon_rule,$(d))))
+$(foreach d,$(DAEMONS) $(UTILS),$(eval $(call daemon_rule,$(d))))
 
 $(LIBSIM): $(SIM_O)
 	rm -f $@ && ar rcs $@ $^

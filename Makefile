@@ -1,5 +1,6 @@
 # Bibliotime. `make` builds bin/, `make test` builds with sanitizers and runs every test,
-# `make bench` runs the benchmarks, `make run` starts the whole system.
+# `make fuzz` runs the fuzz targets (10^7 executions), `make bench` runs the benchmarks,
+# `make run` starts the whole system.
 
 CC      ?= cc
 SAN     ?= 0
@@ -53,7 +54,7 @@ TOOLS      := $(TOOL_SRC:test/tools/%.c=$(BUILD)/test/%)
 UNIT_SRC   := $(wildcard test/unit/test_*.c)
 UNITS      := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 
-.PHONY: all tools units test unit system bench run screenshots clean deps
+.PHONY: all tools units test unit system bench run screenshots clean deps fuzz fuzz-build
 .SECONDARY:
 
 all: $(PROGRAMS)
@@ -62,14 +63,19 @@ tools: $(TOOLS)
 units: $(UNITS)
 
 # rpcgen names its header after the .x file; "time.h" would shadow <time.h>, so the
-# header becomes NAME_rpc.h and the generated sources are pointed at it.
-$(BUILD)/gen/%_rpc.h: rpc/%.x
-	@mkdir -p $(dir $@)
-	rm -f $@ && rpcgen -M -h -o $@ $<
-$(BUILD)/gen/%_xdr.c: rpc/%.x $(BUILD)/gen/%_rpc.h
-	rm -f $@ && rpcgen -M -c -o $@.tmp $< && sed 's|^#include ".*$*\.h"|#include "$*_rpc.h"|' $@.tmp > $@ && rm -f $@.tmp
-$(BUILD)/gen/%_clnt.c: rpc/%.x $(BUILD)/gen/%_rpc.h
-	rm -f $@ && rpcgen -M -l -o $@.tmp $< && sed 's|^#include ".*$*\.h"|#include "$*_rpc.h"|' $@.tmp > $@ && rm -f $@.tmp
+# header becomes NAME_rpc.h and the generated sources are pointed at it. The same rules
+# for this build's folder and the fuzz build's.
+define gen_rules
+$(1)/gen/%_rpc.h: rpc/%.x
+	@mkdir -p $$(dir $$@)
+	rm -f $$@ && rpcgen -M -h -o $$@ $$<
+$(1)/gen/%_xdr.c: rpc/%.x $(1)/gen/%_rpc.h
+	rm -f $$@ && rpcgen -M -c -o $$@.tmp $$< && sed 's|^#include ".*$$*\.h"|#include "$$*_rpc.h"|' $$@.tmp > $$@ && rm -f $$@.tmp
+$(1)/gen/%_clnt.c: rpc/%.x $(1)/gen/%_rpc.h
+	rm -f $$@ && rpcgen -M -l -o $$@.tmp $$< && sed 's|^#include ".*$$*\.h"|#include "$$*_rpc.h"|' $$@.tmp > $$@ && rm -f $$@.tmp
+endef
+$(eval $(call gen_rules,$(BUILD)))
+
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c $(GEN_H)
 	$(CC) $(CPPFLAGS) $(GEN_CFLAGS) -c -o $@ $<
 
@@ -99,12 +105,66 @@ $(BUILD)/test/test_%: $(BUILD)/test/unit/test_%.o $(LIBSIM) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
 
+# ---- fuzzing: libFuzzer targets (test/fuzz/fuzz_*.c) under ASan and UBSan ----
+# libFuzzer is clang's, and gcc's sanitizer runtimes do not mix with clang's: the support
+# library, the generated XDR code and the servers' folders are compiled again with
+# clang into build/fuzz, whatever SAN says. Each folder but its main() becomes an
+# archive, so a target links only the members it uses.
+FUZZ_CC      := clang-14
+FUZZ_BUILD   := build/fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_OPT     := -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN)
+FUZZ_CPPFLAGS := -D_GNU_SOURCE -iquote common -iquote common/ui -iquote test/fuzz \
+                -iquote time_server -iquote app_server -iquote replication_server \
+                -iquote $(FUZZ_BUILD)/gen $(PKG_CFLAGS)
+FUZZ_CFLAGS  := -std=c11 $(FUZZ_OPT) -fsanitize=fuzzer-no-link -pthread -Wall -Wextra -Werror
+FUZZ_GEN_CFLAGS := $(FUZZ_CFLAGS) -Wno-unused-variable -Wno-unused-parameter \
+                -Wno-cast-function-type
+FUZZ_GEN_H   := $(RPC_NAMES:%=$(FUZZ_BUILD)/gen/%_rpc.h)
+FUZZ_GEN_O   := $(GEN_C:$(BUILD)/gen/%.c=$(FUZZ_BUILD)/gen/%.o)
+FUZZ_LIBCOMMON := $(FUZZ_BUILD)/libcommon.a
+FUZZ_FOLDERS := time_server app_server replication_server
+FUZZ_FOLDER_A := $(FUZZ_FOLDERS:%=$(FUZZ_BUILD)/%.a)
+FUZZ_SRC     := $(wildcard test/fuzz/fuzz_*.c)
+FUZZ_TARGETS := $(FUZZ_SRC:test/fuzz/%.c=$(FUZZ_BUILD)/%)
+
+$(eval $(call gen_rules,$(FUZZ_BUILD)))
+
+$(FUZZ_BUILD)/gen/%.o: $(FUZZ_BUILD)/gen/%.c $(FUZZ_GEN_H)
+	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_GEN_CFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/%.o: %.c $(FUZZ_GEN_H)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(FUZZ_LIBCOMMON): $(COMMON_SRC:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_GEN_O)
+	rm -f $@ && ar rcs $@ $^
+
+define fuzz_folder_rule
+$(FUZZ_BUILD)/$(1).a: $$(patsubst %.c,$(FUZZ_BUILD)/%.o,$$(filter-out $(1)/main.c,$$(wildcard $(1)/*.c)))
+	rm -f $$@ && ar rcs $$@ $$^
+endef
+$(foreach d,$(FUZZ_FOLDERS),$(eval $(call fuzz_folder_rule,$(d))))
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/test/fuzz/fuzz_%.o $(FUZZ_BUILD)/test/fuzz/fuzzlib.o \
+                      $(FUZZ_FOLDER_A) $(FUZZ_LIBCOMMON)
+	$(FUZZ_CC) $(FUZZ_OPT) -fsanitize=fuzzer -pthread -o $@ $^ $(LDLIBS)
+
+fuzz-build: $(FUZZ_TARGETS)
+
+# At least 10^7 executions in all (test/fuzz/run says how many ran), the corpus in
+# test/fuzz/corpus kept as it is; a crash ends it non-zero with the input saved.
+fuzz: deps
+	$(MAKE) fuzz-build
+	test/fuzz/run --total $(or $(FUZZ_RUNS),10000000)
+
 deps:
 	scripts/deps
 
 # Unit tests, then the whole system on loopback, all built with ASan and UBSan.
 test: deps
 	$(MAKE) SAN=1 all tools units
+	$(MAKE) fuzz-build
 	test/run-all
 
 unit: deps

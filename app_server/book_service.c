@@ -14,8 +14,6 @@
 
 #define BOOKSVC_SWEEP_MS 50
 
-enum booksvc_kind { BOOKSVC_REQUEST, BOOKSVC_RESTART, BOOKSVC_RELEASE };
-
 static const char *const booksvc_proc[] = {"REQUEST_BOOK", "RESTART_SESSION", "RELEASE_BOOK"};
 static const enum handout_kind booksvc_handout_kind[] = {HANDOUT_REQUEST, HANDOUT_RESTART,
                                                          HANDOUT_RELEASE};
@@ -24,14 +22,15 @@ static struct book_service_config booksvc_cfg;
 static struct handout booksvc_handout;
 static int64_t booksvc_swept_ns;
 
-static void booksvc_refuse(SVCXPRT *x, enum booksvc_kind kind, book_status st, const char *msg)
+static void booksvc_refuse(SVCXPRT *x, enum book_service_proc kind, book_status st,
+                           const char *msg)
 {
     log_warn("book", "%s refused: %s", booksvc_proc[kind], msg);
-    if (kind == BOOKSVC_REQUEST) {
+    if (kind == BOOK_SERVICE_REQUEST) {
         book_reply rep = {.status = st};
         rep.book_reply_u.message = (char *)msg;
         svc_sendreply(x, (xdrproc_t)xdr_book_reply, (char *)&rep);
-    } else if (kind == BOOKSVC_RESTART) {
+    } else if (kind == BOOK_SERVICE_RESTART) {
         session_reply rep = {st, (char *)msg, 0, 0};
         svc_sendreply(x, (xdrproc_t)xdr_session_reply, (char *)&rep);
     } else {
@@ -40,20 +39,33 @@ static void booksvc_refuse(SVCXPRT *x, enum booksvc_kind kind, book_status st, c
     }
 }
 
-/* The key as the client sent it: 16 bytes, or a clear refusal. */
-static bool booksvc_key(struct handout_call *j, const book_key *k, char *msg, size_t len)
+book_status book_service_check_args(enum book_service_proc proc, const char *user,
+                                    const book_key *key, int attempt, int64_t client_time_us,
+                                    int64_t session, unsigned char key_out[BOOK_KEY_LEN],
+                                    char *msg, size_t len)
 {
-    if (k->book_key_len != BOOK_KEY_LEN) {
-        snprintf(msg, len, "a request key is %d bytes, not %u", BOOK_KEY_LEN, k->book_key_len);
-        return false;
+    if (key && key->book_key_len != BOOK_KEY_LEN)
+        snprintf(msg, len, "a request key is %d bytes, not %u", BOOK_KEY_LEN, key->book_key_len);
+    else if (proc == BOOK_SERVICE_REQUEST && (attempt < 1 || attempt > 1000000))
+        snprintf(msg, len, "attempt must be 1 (the first try) or more");
+    else if (!replop_name_valid(user))
+        snprintf(msg, len, "user name must be 1 to %d bytes of UTF-8 text", BOOK_NAME_MAX - 1);
+    else if (proc == BOOK_SERVICE_REQUEST && client_time_us != -1 &&
+             (client_time_us < 0 || client_time_us >= CLOCK_DAY_US))
+        snprintf(msg, len, "client time must be -1 or within a day");
+    else if (session < 0)
+        snprintf(msg, len, "session numbers are not negative");
+    else {
+        if (key)
+            memcpy(key_out, key->book_key_val, BOOK_KEY_LEN);
+        return BOOK_OK;
     }
-    memcpy(j->key, k->book_key_val, BOOK_KEY_LEN);
-    return true;
+    return BOOK_ERR_BADARG;
 }
 
 /* Checks the caller and the arguments and hands the call to handout; answers at once
  * if it cannot. */
-static void booksvc_submit(struct svc_req *rq, SVCXPRT *x, enum booksvc_kind kind,
+static void booksvc_submit(struct svc_req *rq, SVCXPRT *x, enum book_service_proc kind,
                            struct handout_call *j, const char *user, const book_key *key)
 {
     struct sockaddr_storage ss;
@@ -64,21 +76,12 @@ static void booksvc_submit(struct svc_req *rq, SVCXPRT *x, enum booksvc_kind kin
         snprintf(msg, sizeof msg, "%s refused: caller %s is not in --clients", booksvc_proc[kind],
                  j->address);
         booksvc_refuse(x, kind, BOOK_ERR_DENIED, msg);
-    } else if (key && !booksvc_key(j, key, msg, sizeof msg)) {
+    } else if (book_service_check_args(kind, user, key, j->attempt, j->client_time_us,
+                                       j->session, j->key, msg, sizeof msg) != BOOK_OK) {
         booksvc_refuse(x, kind, BOOK_ERR_BADARG, msg);
-    } else if (kind == BOOKSVC_REQUEST && (j->attempt < 1 || j->attempt > 1000000)) {
-        booksvc_refuse(x, kind, BOOK_ERR_BADARG, "attempt must be 1 (the first try) or more");
-    } else if (!replop_name_valid(user)) {
-        snprintf(msg, sizeof msg, "user name must be 1 to %d bytes of UTF-8 text", BOOK_NAME_MAX - 1);
-        booksvc_refuse(x, kind, BOOK_ERR_BADARG, msg);
-    } else if (kind == BOOKSVC_REQUEST && j->client_time_us != -1 &&
-               (j->client_time_us < 0 || j->client_time_us >= CLOCK_DAY_US)) {
-        booksvc_refuse(x, kind, BOOK_ERR_BADARG, "client time must be -1 or within a day");
-    } else if (j->session < 0) {
-        booksvc_refuse(x, kind, BOOK_ERR_BADARG, "session numbers are not negative");
     } else if (!have_caller) {
         booksvc_refuse(x, kind, BOOK_ERR_INTERNAL, "caller address unknown");
-    } else if (kind == BOOKSVC_REQUEST && rpcserver_caller_hung_up(x)) {
+    } else if (kind == BOOK_SERVICE_REQUEST && rpcserver_caller_hung_up(x)) {
         /* Read late (this server was frozen): its caller gave up and tries elsewhere, so
          * a claim now would take a book for nobody. No answer: nobody would read it.
          * (A release still goes through: its caller wants the book freed.) */
@@ -96,7 +99,7 @@ static void booksvc_submit(struct svc_req *rq, SVCXPRT *x, enum booksvc_kind kin
     free(j);
 }
 
-static struct handout_call *booksvc_call(SVCXPRT *x, enum booksvc_kind kind)
+static struct handout_call *booksvc_call(SVCXPRT *x, enum book_service_proc kind)
 {
     struct handout_call *j = calloc(1, sizeof *j);
     if (j) {
@@ -133,11 +136,11 @@ static void booksvc_dispatch(struct svc_req *rq, SVCXPRT *x)
         book_request a;
         if (!rpcserver_decode(x, (xdrproc_t)xdr_book_request, &a, sizeof a, "REQUEST_BOOK"))
             return;
-        struct handout_call *j = booksvc_call(x, BOOKSVC_REQUEST);
+        struct handout_call *j = booksvc_call(x, BOOK_SERVICE_REQUEST);
         if (j) {
             j->client_time_us = a.client_time_us;
             j->attempt = a.attempt;
-            booksvc_submit(rq, x, BOOKSVC_REQUEST, j, a.user, &a.key);
+            booksvc_submit(rq, x, BOOK_SERVICE_REQUEST, j, a.user, &a.key);
         }
         svc_freeargs(x, (xdrproc_t)xdr_book_request, (char *)&a);
         return;
@@ -146,10 +149,10 @@ static void booksvc_dispatch(struct svc_req *rq, SVCXPRT *x)
         release_args a;
         if (!rpcserver_decode(x, (xdrproc_t)xdr_release_args, &a, sizeof a, "RELEASE_BOOK"))
             return;
-        struct handout_call *j = booksvc_call(x, BOOKSVC_RELEASE);
+        struct handout_call *j = booksvc_call(x, BOOK_SERVICE_RELEASE);
         if (j) {
             j->session = a.session;
-            booksvc_submit(rq, x, BOOKSVC_RELEASE, j, a.user, &a.key);
+            booksvc_submit(rq, x, BOOK_SERVICE_RELEASE, j, a.user, &a.key);
         }
         svc_freeargs(x, (xdrproc_t)xdr_release_args, (char *)&a);
         return;
@@ -158,10 +161,10 @@ static void booksvc_dispatch(struct svc_req *rq, SVCXPRT *x)
         restart_args a;
         if (!rpcserver_decode(x, (xdrproc_t)xdr_restart_args, &a, sizeof a, "RESTART_SESSION"))
             return;
-        struct handout_call *j = booksvc_call(x, BOOKSVC_RESTART);
+        struct handout_call *j = booksvc_call(x, BOOK_SERVICE_RESTART);
         if (j) {
             j->session = a.seen_session;
-            booksvc_submit(rq, x, BOOKSVC_RESTART, j, a.user, NULL);
+            booksvc_submit(rq, x, BOOK_SERVICE_RESTART, j, a.user, NULL);
         }
         svc_freeargs(x, (xdrproc_t)xdr_restart_args, (char *)&a);
         return;

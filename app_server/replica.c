@@ -14,6 +14,8 @@
 #define REPLICA_WAIT_MS 1000
 #define REPLICA_RETRY_MS 200
 #define REPLICA_FULL_WAIT_MS 20
+/* 9999-12-31T23:59:59.999999Z: the last log time taken as one. */
+#define REPLICA_LOG_TIME_MAX_US INT64_C(253402300799999999)
 
 /* ---- the pendings ---- */
 
@@ -241,6 +243,34 @@ static int replica_reload(struct replica *r, char *why, size_t len)
     return 0;
 }
 
+int replica_check_batch(const getquery_reply *rep, int64_t applied, char *why, size_t len)
+{
+    if (rep->last_seq < applied) {
+        /* Seqs would be reused: claims could match outcomes of another log. */
+        snprintf(why, len, "the log ends at %" PRId64 ", before this server's entry %" PRId64
+                 " (was the replication DB reset without the books DBs?)", (int64_t)rep->last_seq,
+                 applied);
+        return -1;
+    }
+    int n = (int)rep->entries.entries_len;
+    for (int i = 0; i < n; i++) {
+        const repl_entry *e = &rep->entries.entries_val[i];
+        if (e->seq != applied + 1 + i) {
+            snprintf(why, len, "log entry %" PRId64 " came after %" PRId64, e->seq, applied + i);
+            return -1;
+        }
+        /* The replication server stamps its clock; a time no clock shows is a broken
+         * log (or reply), and applying would add to it: the ended sessions' key memory
+         * counts in log time (found by test/fuzz/fuzz_getquery). */
+        if (e->appended_at_us < 0 || e->appended_at_us > REPLICA_LOG_TIME_MAX_US) {
+            snprintf(why, len, "log entry %" PRId64 " was stored at %" PRId64 " us since 1970, "
+                     "outside 1970..9999", e->seq, (int64_t)e->appended_at_us);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* One fetch-and-apply pass. Returns the number applied, or -1 after a failure. */
 static int replica_pass(struct replica *r, int wait_ms)
 {
@@ -263,24 +293,12 @@ static int replica_pass(struct replica *r, int wait_ms)
         replica_set_repl(r, false, why);
         return -1;
     }
-    if (rep.last_seq < applied) {
-        /* Seqs would be reused: claims could match outcomes of another log. */
-        snprintf(why, sizeof why, "the log ends at %" PRId64 ", before this server's entry %" PRId64
-                 " (was the replication DB reset without the books DBs?)", (int64_t)rep.last_seq,
-                 applied);
+    if (replica_check_batch(&rep, applied, why, sizeof why) < 0) {
         replclient_free(&rep);
         replica_set_repl(r, false, why);
         return -1;
     }
     int n = (int)rep.entries.entries_len;
-    for (int i = 0; i < n; i++)
-        if (rep.entries.entries_val[i].seq != applied + 1 + i) {
-            snprintf(why, sizeof why, "log entry %" PRId64 " came after %" PRId64,
-                     rep.entries.entries_val[i].seq, applied + i);
-            replclient_free(&rep);
-            replica_set_repl(r, false, why);
-            return -1;
-        }
     replica_set_repl(r, true, "");
     if (n == 0) {
         replclient_free(&rep);

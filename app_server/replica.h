@@ -101,4 +101,10 @@ void replica_wait_book(struct replica *r, struct replica_pending *p);
 /* Any thread, not under the lock: fails the pendings whose deadline has passed. */
 void replica_sweep(struct replica *r);
 
+/* The checks on a fetched batch before any entry is applied: the log does not end
+ * before applied, the entries are applied + 1, + 2 ... without a gap, and each was
+ * stored at a time within 1970..9999. 0, or -1 with why. No state: the applier and the
+ * fuzz target call the same. */
+int replica_check_batch(const getquery_reply *rep, int64_t applied, char *why, size_t len);
+
 #endif

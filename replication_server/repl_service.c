@@ -103,8 +103,7 @@ static void repl_flush(void *unused)
     repl_nsets = 0;
 }
 
-/* Checks every operation of a SETQUERY before staging any: all of them or none. */
-static repl_status repl_check_ops(const setquery_args *a, char *why, size_t len)
+repl_status repl_service_check_setquery(const setquery_args *a, char *why, size_t len)
 {
     if (a->origin < 1 || a->origin > 255) {
         snprintf(why, len, "SETQUERY refused: origin %d outside 1..255", a->origin);
@@ -125,7 +124,27 @@ static repl_status repl_check_ops(const setquery_args *a, char *why, size_t len)
             return REPL_ERR_BADARG;
         }
     }
-    if (repl_cfg.log->nstaged + n > REPLOG_STAGE_MAX) {
+    return REPL_OK;
+}
+
+repl_status repl_service_check_getquery(const getquery_args *a, char *why, size_t len)
+{
+    if (a->after_seq < 0 || a->max < 1 || a->max > REPL_BATCH_MAX || a->wait_ms < 0 ||
+        a->wait_ms > REPL_WAIT_MAX_MS) {
+        snprintf(why, len, "GETQUERY refused: after >= 0, max 1..%d, wait_ms 0..%d",
+                 REPL_BATCH_MAX, REPL_WAIT_MAX_MS);
+        return REPL_ERR_BADARG;
+    }
+    return REPL_OK;
+}
+
+/* Checks every operation of a SETQUERY before staging any: all of them or none. */
+static repl_status repl_check_ops(const setquery_args *a, char *why, size_t len)
+{
+    repl_status st = repl_service_check_setquery(a, why, len);
+    if (st != REPL_OK)
+        return st;
+    if (repl_cfg.log->nstaged + a->ops.ops_len > REPLOG_STAGE_MAX) {
         snprintf(why, len, "too many entries waiting to be stored, try again");
         return REPL_ERR_STORAGE;
     }
@@ -188,11 +207,8 @@ static void repl_getquery(struct svc_req *rq, SVCXPRT *x, getquery_args *a)
     } else if (!rpcserver_authentic(rq, (xdrproc_t)xdr_getquery_args, a, &a->auth, "GETQUERY",
                                     why, sizeof why)) {
         st = REPL_ERR_AUTH;
-    } else if (a->after_seq < 0 || a->max < 1 || a->max > REPL_BATCH_MAX || a->wait_ms < 0 ||
-               a->wait_ms > REPL_WAIT_MAX_MS) {
-        st = REPL_ERR_BADARG;
-        snprintf(why, sizeof why, "GETQUERY refused: after >= 0, max 1..%d, wait_ms 0..%d",
-                 REPL_BATCH_MAX, REPL_WAIT_MAX_MS);
+    } else {
+        st = repl_service_check_getquery(a, why, sizeof why);
     }
     if (st != REPL_OK) {
         if (st != REPL_ERR_AUTH)

@@ -19,4 +19,10 @@ int repl_service_start(const struct repl_service_config *cfg, char *err, size_t 
 /* Replies to whatever is still held (shutdown). */
 void repl_service_stop(void);
 
+/* The checks on a decoded call's arguments, before anything is staged or read (no
+ * state: the dispatcher and the fuzz target call the same). REPL_OK, or
+ * REPL_ERR_BADARG with why. */
+repl_status repl_service_check_setquery(const setquery_args *a, char *why, size_t len);
+repl_status repl_service_check_getquery(const getquery_args *a, char *why, size_t len);
+
 #endif

@@ -8,16 +8,7 @@
 
 #include <string.h>
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    fuzzlib_init();
-    return 0;
-}
 
 static void fuzz_request(const uint8_t *data, size_t n)
 {

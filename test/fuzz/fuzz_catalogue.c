@@ -12,19 +12,7 @@
 
 static FILE *fuzz_null;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    fuzzlib_init();
-    fuzz_null = fopen("/dev/null", "w");
-    if (!fuzz_null)
-        abort();
-    return 0;
-}
 
 static void fuzz_report(void *ctx, long line, const char *msg)
 {
@@ -54,6 +42,8 @@ static int fuzz_cover(void *ctx, const char *path, unsigned char **data, size_t 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 {
+    if (!fuzz_null && !(fuzz_null = fopen("/dev/null", "w")))
+        abort();
     if (n == 0)
         return 0;
     FILE *in = fmemopen((void *)data, n, "r");

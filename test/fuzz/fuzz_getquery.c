@@ -18,16 +18,7 @@
 static const char fuzz_isbn[FUZZ_BOOKS][14] = {"9780060850524", "9780141439518",
                                                "9780142437247", "9780451524935"};
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    fuzzlib_init();
-    return 0;
-}
 
 /* What catalogue_load makes of a books DB holding these four books (ISBNs in order). */
 static int fuzz_catalogue(struct catalogue *c)

@@ -12,16 +12,7 @@
 
 enum { FUZZ_SETQUERY, FUZZ_GETQUERY, FUZZ_STORED, FUZZ_REPL_KINDS };
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    fuzzlib_init();
-    return 0;
-}
 
 static void fuzz_setquery(const uint8_t *data, size_t n)
 {

@@ -12,16 +12,7 @@
 #define FUZZ_T1_NS INT64_C(5000000000)
 #define FUZZ_RTT_NS INT64_C(350000)
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    fuzzlib_init();
-    return 0;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 {

@@ -39,6 +39,16 @@ void fuzzlib_init(void)
     }
 }
 
+/* libFuzzer's start-up hook, the same for every target. */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    fuzzlib_init();
+    return 0;
+}
+
 bool fuzzlib_decode(xdrproc_t xargs, const uint8_t *data, size_t n, void *args, size_t size)
 {
     memset(args, 0, size);

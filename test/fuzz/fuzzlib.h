@@ -18,7 +18,7 @@
 /* The target's seeds (defined by each target). */
 void fuzz_seeds(void);
 
-/* From LLVMFuzzerInitialize: logging off, the test key in use; writes the seeds and
+/* From LLVMFuzzerInitialize (fuzzlib.c defines it for every target): logging off, the test key in use; writes the seeds and
  * exits if FUZZ_SEED_DIR is set. */
 void fuzzlib_init(void);
 

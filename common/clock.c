@@ -305,7 +305,7 @@ static enum clock_error clock_check_adjust(const struct clock *c, int64_t delta_
 static enum clock_policy clock_choose(const struct clock *c, int64_t delta_us)
 {
     /* Unsynchronised, the clock may be anywhere: slewing hours would take days. */
-    if (!c->synchronised || llabs(delta_us) > c->cfg.step_threshold_us)
+    if (!c->synchronised || !clock_within(delta_us, c->cfg.step_threshold_us))
         return CLOCK_POLICY_STEP;
     return CLOCK_POLICY_SLEW;
 }
@@ -345,7 +345,7 @@ static bool clock_measurement_sane(const struct clock_measurement *m)
     const struct clock_reference *r = &m->ref;
     return m->bound_us >= 0 && m->bound_us <= CLOCK_HALF_DAY_US && m->spread_us >= 0 &&
            m->spread_us <= CLOCK_HALF_DAY_US && m->age_us >= 0 && m->age_us <= CLOCK_DAY_US &&
-           llabs(r->slew_us) <= CLOCK_HALF_DAY_US && llabs(r->corrections_us) <= CLOCK_HALF_DAY_US &&
+           clock_within(r->slew_us, CLOCK_HALF_DAY_US) && clock_within(r->corrections_us, CLOCK_HALF_DAY_US) &&
            fabs(r->freq_ppm) <= 1e6 && r->bound_us <= CLOCK_HALF_DAY_US &&
            r->growth_ppm >= 0 && r->growth_ppm <= 1e6;
 }

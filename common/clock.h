@@ -187,4 +187,10 @@ void clock_format(int64_t time_us, bool micro, char *buf, size_t len);
 int clock_parse(const char *text, int64_t *time_us);
 const char *clock_policy_name(enum clock_policy p);
 
+/* |v| <= limit for any v (llabs(INT64_MIN) is undefined, and a peer may send it). */
+static inline bool clock_within(int64_t v, int64_t limit)
+{
+    return v >= -limit && v <= limit;
+}
+
 #endif

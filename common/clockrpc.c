@@ -30,10 +30,10 @@ void clockrpc_reading_at(struct clock *c, int64_t mono_ns, clock_reading *out)
 
 bool clockrpc_reading_sane(const clock_reading *r)
 {
-    return r->time_us >= 0 && r->time_us < CLOCK_DAY_US && llabs(r->slew_left_us) <= CLOCK_HALF_DAY_US &&
+    return r->time_us >= 0 && r->time_us < CLOCK_DAY_US && clock_within(r->slew_left_us, CLOCK_HALF_DAY_US) &&
            r->error_bound_us >= -1 && r->error_bound_us <= CLOCK_HALF_DAY_US &&
            r->bound_growth_ppb >= 0 && r->bound_growth_ppb <= INT64_C(1000000000) &&
-           llabs(r->corrections_us) <= CLOCK_HALF_DAY_US && llabs(r->freq_corr_ppb) <= INT64_C(1000000000);
+           clock_within(r->corrections_us, CLOCK_HALF_DAY_US) && clock_within(r->freq_corr_ppb, INT64_C(1000000000));
 }
 
 void clockrpc_reference(const clock_reading *r, struct clock_reference *out)

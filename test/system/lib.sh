@@ -35,6 +35,11 @@ daemon_args() {
 
 TEST_NAME=$(basename "$0" .sh)
 TEST_TMP=$(mktemp -d "/tmp/bibliotime-$TEST_NAME.XXXXXX")
+# Daemons started by root run as the daemon user and write their screenshots here.
+if ((EUID == 0)); then
+    chgrp "$(id -gn "$(eval "$("$ROOT/scripts/cluster" env)" && echo "$BIBLIOTIME_USER")")" "$TEST_TMP"
+    chmod 770 "$TEST_TMP"
+fi
 EXTRA_PIDS=()
 # shellcheck source=../lib/checks.sh
 source "$ROOT/test/lib/checks.sh"

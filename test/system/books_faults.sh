@@ -2,9 +2,11 @@
 # Faults under load, as a real deployment meets them: 32 client loops (`client --request
 # --count 5 --json`, a new session on exit 3), each listing both app servers (half of
 # them app server 1 first, half app server 2), on a catalogue of 400 for FAULT_SECONDS
-# (60), while one process after another is killed with -9 and started again: app server
+# (85), while one process after another is killed with -9 and started again: app server
 # 2, the replication server, the time server, app server 1, the PostgreSQL postmaster;
-# then each of them is frozen (SIGSTOP) for 3 s. After the load:
+# then each of them is frozen (SIGSTOP) for 3 s. The next fault comes once every request
+# that was out during the last has ended (a request meets one fault, not two in a row
+# that add up past its deadline). After the load:
 # - no book twice in a session, the books DBs identical, every printed book in both;
 # - no request row that no client printed, except those its client released;
 # - no request failed: while one app server was down the clients asked the other, and
@@ -19,7 +21,7 @@
 source "$(dirname "$0")/lib.sh"
 
 export TM=1
-BOOKS=400 CLIENTS=32 COUNT=5 LOAD_SECONDS=${FAULT_SECONDS:-60} FREEZE_SECONDS=3
+BOOKS=400 CLIENTS=32 COUNT=5 LOAD_SECONDS=${FAULT_SECONDS:-85} FREEZE_SECONDS=3
 "$ROOT/db/gen-catalogue" "$BOOKS" >"$TEST_TMP/catalogue.tsv"
 export CATALOGUE=$TEST_TMP/catalogue.tsv
 start_servers
@@ -57,6 +59,17 @@ progress() {
     local want=$(($(log_max_seq) + ${1:-100}))
     wait_until "the load going on after: $2 (log entry $want)" 40 grown "$want"
 }
+# After a fault: every request that was out while it lasted has ended (each client has
+# begun a run since), so that each fault is one a request's deadline rides out alone,
+# not the tail of the one before.
+settled() {
+    local f
+    ((SECONDS < END)) || return 0
+    for f in "$LOAD"/c*.out.rc; do
+        awk -v t="$1" '$1 > t { found = 1 } END { exit !found }' "$f" || return 1
+    done
+}
+settle() { wait_until "every request out during $2 ended" 30 settled "$1"; }
 FAULTS=()
 note() { FAULTS+=("$(awk -v t="$EPOCHREALTIME" -v t0="$T0" -v w="$1" 'BEGIN { printf "%.1f s %s", t - t0, w }')"); }
 
@@ -107,6 +120,7 @@ for part in app2 replication time_server app1; do
         ((at >= log_at_start)) || fail "$part serves again at entry $at although the log held $log_at_start when it started"
         pass "$part killed and restarted: it served only once caught up (STATUS at entry $at, the log held $log_at_start at its start)"
     fi
+    settle "$EPOCHREALTIME" "$part killed and started again"
     progress 150 "$part killed and started again"
 done
 
@@ -119,6 +133,7 @@ wait_until "the postmaster (pid $pm) and its ${#backends[@]} processes gone" 30 
 note "postgres killed"
 cluster start postgres >/dev/null
 note "postgres started"
+settle "$EPOCHREALTIME" "the postmaster's restart"
 progress 150 "the postmaster killed and started again"
 
 # ---- frozen for 3 s, one after another ----
@@ -134,6 +149,7 @@ for part in replication app2 app1 time_server postgres; do
     sleep "$FREEZE_SECONDS" # the fault itself: frozen this long
     kill -CONT "${frozen[@]}"
     note "$part thawed"
+    settle "$EPOCHREALTIME" "$part's freeze"
     progress 150 "$part frozen for $FREEZE_SECONDS s"
 done
 pass "faults: $(IFS=';'; echo "${FAULTS[*]}")"

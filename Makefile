@@ -1,10 +1,18 @@
 # Bibliotime. `make` builds bin/, `make test` builds with sanitizers and runs every test,
 # `make fuzz` runs the fuzz targets (10^7 executions), `make bench` runs the benchmarks,
-# `make run` starts the whole system.
+# `make run` starts the whole system; `make install` / `make uninstall` (PREFIX, DESTDIR)
+# are for operators.
 
 CC      ?= cc
 SAN     ?= 0
-ifeq ($(SAN),1)
+# INSTALL_BUILD=1 is `make install`'s own build (see "install" below): the folders of an
+# installed system compiled in, the packager's flags (EXTRA_*FLAGS) added.
+INSTALL_BUILD ?= 0
+ifeq ($(INSTALL_BUILD),1)
+BUILD   := build/install
+BIN     := build/install/bin
+OPT     := -O2 -g
+else ifeq ($(SAN),1)
 BUILD   := build/san
 BIN     := build/san/bin
 OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined
@@ -27,6 +35,37 @@ CFLAGS   := -std=c11 $(OPT) -pthread -Wall -Wextra -Werror -Wno-format-truncatio
 GEN_CFLAGS := $(CFLAGS) -Wno-unused-variable -Wno-unused-parameter -Wno-cast-function-type
 LDFLAGS  := $(OPT) -pthread
 LDLIBS   := $(PKG_LIBS) -lm
+
+# The version is debian/changelog's (its first line), for the installed programs'
+# --version and the package alike.
+VERSION       ?= $(or $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null),1.0)
+# Where `make install` puts things (GNU names; DESTDIR is prefixed to every one of them
+# when copying, never compiled in). Configuration stays in /etc whatever PREFIX says, as
+# the programs look for it there.
+PREFIX        ?= /usr/local
+prefix        ?= $(PREFIX)
+exec_prefix   ?= $(prefix)
+bindir        ?= $(exec_prefix)/bin
+sbindir       ?= $(exec_prefix)/sbin
+libexecdir    ?= $(exec_prefix)/libexec
+datarootdir   ?= $(prefix)/share
+datadir       ?= $(datarootdir)
+mandir        ?= $(datarootdir)/man
+SYSCONFDIR    ?= /etc
+sysconfdir    ?= $(SYSCONFDIR)
+# systemd reads /usr/local/lib/systemd/system too; Debian 12 packages use /lib/systemd/system.
+unitdir       ?= $(prefix)/lib/systemd/system
+confdir       := $(sysconfdir)/bibliotime
+pkgdatadir    := $(datadir)/bibliotime
+pkglibexecdir := $(libexecdir)/bibliotime
+
+ifeq ($(INSTALL_BUILD),1)
+# The installed programs read $(confdir)/NAME.conf when present (common/proc.c).
+CPPFLAGS += -DBT_CONFIG_DIR='"$(confdir)"' -DBT_VERSION='"$(VERSION)"' $(EXTRA_CPPFLAGS)
+CFLAGS   += $(EXTRA_CFLAGS)
+GEN_CFLAGS += $(EXTRA_CFLAGS)
+LDFLAGS  += $(EXTRA_LDFLAGS)
+endif
 
 RPC_X      := $(wildcard rpc/*.x)
 RPC_NAMES  := $(notdir $(RPC_X:.x=))
@@ -183,6 +222,136 @@ run: deps
 screenshots: deps
 	$(MAKE) all
 	scripts/screenshots
+
+# ---- install, man pages ---------------------------------------------
+# `make install` builds the programs once more in build/install (INSTALL_BUILD=1: the
+# configuration folder $(confdir) and VERSION compiled in, so an installed program reads
+# $(confdir)/NAME.conf; bin/ keeps reading none), makes the man pages from that build's
+# --help and --version with help2man, and copies. Installed names:
+#   $(sbindir)/bibliotime-{time,app,replication}-server, $(bindir)/bibliotime-client,
+#   $(pkglibexecdir)/catalogue (db/load-catalogue's checker: no command of its own),
+#   $(mandir)/man8, man1, $(pkgdatadir)/{db,images,rpc.names,keygen},
+#   $(confdir)/*.conf (real, commented files; one the owner changed is kept), $(unitdir).
+IB          := build/install
+D            = $(DESTDIR)
+SBIN_PROGS  := bibliotime-time-server bibliotime-app-server bibliotime-replication-server
+BIN_PROGS   := bibliotime-client
+# bibliotime-time-server -> time_server, its folder and build name.
+prog_folder  = $(subst -,_,$(patsubst bibliotime-%,%,$(1)))
+MAN_PAGES   := $(SBIN_PROGS:%=$(IB)/man/%.8) $(BIN_PROGS:%=$(IB)/man/%.1)
+CONF_FILES  := time-server.conf replication-server.conf app-server-1.conf app-server-2.conf \
+               client.conf
+UNIT_FILES  := bibliotime-time-server.service bibliotime-replication-server.service \
+               bibliotime-app-server@.service
+DB_DATA     := $(wildcard db/*.sql) db/catalogue.tsv
+COVERS      := $(wildcard images/*.png)
+STAGED      := $(CONF_FILES:%=$(IB)/etc/%) $(UNIT_FILES:%=$(IB)/systemd/%) \
+               $(IB)/share/load-catalogue
+# The installed db/load-catalogue finds the checker relative to its own folder, so a copy
+# under DESTDIR works as the final one does.
+CHECKER_REL  = $(shell realpath -m --relative-to=$(pkgdatadir)/db $(pkglibexecdir))
+
+# What the install build depends on: a change of any of these rebuilds it (the file is
+# rewritten only when they change).
+INSTALL_STAMP := $(CC) | $(VERSION) | $(bindir) $(sbindir) $(pkglibexecdir) $(pkgdatadir) \
+                 $(mandir) $(confdir) $(unitdir) | $(EXTRA_CPPFLAGS) | $(EXTRA_CFLAGS) | \
+                 $(EXTRA_LDFLAGS)
+.PHONY: install install-build install-stage uninstall FORCE
+FORCE:
+$(IB)/flags: FORCE
+	@mkdir -p $(@D)
+	@echo '$(INSTALL_STAMP)' | cmp -s - $@ || echo '$(INSTALL_STAMP)' >$@
+
+ifeq ($(INSTALL_BUILD),1)
+$(COMMON_O) $(GEN_O) $(foreach d,$(DAEMONS) $(UTILS),$($(d)_O)): $(IB)/flags
+endif
+
+SUBST = sed -e 's|@sbindir@|$(sbindir)|g' -e 's|@bindir@|$(bindir)|g' \
+            -e 's|@confdir@|$(confdir)|g' -e 's|@pkgdatadir@|$(pkgdatadir)|g' \
+            -e 's|@unitdir@|$(unitdir)|g'
+$(IB)/etc/app-server-%.conf: dist/etc/app-server.conf $(IB)/flags
+	@mkdir -p $(@D)
+	$(SUBST) -e 's|@N@|$*|g' $< >$@
+$(IB)/etc/%.conf: dist/etc/%.conf $(IB)/flags
+	@mkdir -p $(@D)
+	$(SUBST) $< >$@
+$(IB)/systemd/%.service: dist/systemd/%.service $(IB)/flags
+	@mkdir -p $(@D)
+	$(SUBST) $< >$@
+$(IB)/share/load-catalogue: db/load-catalogue $(IB)/flags
+	@mkdir -p $(@D)
+	sed 's|^INSTALLED_CHECKER_DIR=$$|INSTALLED_CHECKER_DIR=$(CHECKER_REL)|' $< >$@
+	@grep -q '^INSTALLED_CHECKER_DIR=.' $@ || { echo "db/load-catalogue: no INSTALLED_CHECKER_DIR= line to set" >&2; rm -f $@; exit 1; }
+
+# help2man runs each program under its installed name (a link) with --config=/dev/null, so
+# that a config file of the building machine's cannot change or break what it reads;
+# man/NAME.h2m (its folders filled in) adds NAME, FILES, RPC PROGRAMS, EXIT STATUS, EXAMPLES and SEE ALSO.
+define man_rule
+$(IB)/man/$(1).$(2): $(IB)/bin/$(call prog_folder,$(1)) man/$(1).h2m $(IB)/flags
+	@mkdir -p $(IB)/names $(IB)/man
+	@command -v help2man >/dev/null || { echo "make: help2man not found (scripts/deps installs it)" >&2; exit 1; }
+	ln -sfn ../bin/$(call prog_folder,$(1)) $(IB)/names/$(1)
+	$(SUBST) man/$(1).h2m >$(IB)/man/$(1).h2m
+	help2man --no-info --section=$(2) --manual=Bibliotime --source='Bibliotime $(VERSION)' \
+		--include=$(IB)/man/$(1).h2m --help-option='--config=/dev/null --help' \
+		--version-option='--config=/dev/null --version' --output=$$@.tmp $(IB)/names/$(1)
+	mv $$@.tmp $$@
+endef
+$(foreach p,$(SBIN_PROGS),$(eval $(call man_rule,$(p),8)))
+$(foreach p,$(BIN_PROGS),$(eval $(call man_rule,$(p),1)))
+
+# In the install build's make (INSTALL_BUILD=1): everything install copies.
+install-stage: $(PROGRAMS) $(MAN_PAGES) $(STAGED)
+
+install-build:
+	+$(MAKE) INSTALL_BUILD=1 install-stage
+
+install: install-build
+	install -d $(D)$(sbindir) $(D)$(bindir) $(D)$(pkglibexecdir) $(D)$(mandir)/man8 \
+		$(D)$(mandir)/man1 $(D)$(pkgdatadir)/db $(D)$(pkgdatadir)/images $(D)$(unitdir) \
+		$(D)$(confdir)
+	$(foreach p,$(SBIN_PROGS),install -m 755 $(IB)/bin/$(call prog_folder,$(p)) $(D)$(sbindir)/$(p) &&) true
+	$(foreach p,$(BIN_PROGS),install -m 755 $(IB)/bin/$(call prog_folder,$(p)) $(D)$(bindir)/$(p) &&) true
+	install -m 755 $(IB)/bin/catalogue $(D)$(pkglibexecdir)/catalogue
+	install -m 644 $(SBIN_PROGS:%=$(IB)/man/%.8) $(D)$(mandir)/man8/
+	install -m 644 $(BIN_PROGS:%=$(IB)/man/%.1) $(D)$(mandir)/man1/
+	install -m 644 $(DB_DATA) $(D)$(pkgdatadir)/db/
+	install -m 755 db/setup $(D)$(pkgdatadir)/db/setup
+	install -m 755 $(IB)/share/load-catalogue $(D)$(pkgdatadir)/db/load-catalogue
+	install -m 644 $(COVERS) $(D)$(pkgdatadir)/images/
+	install -m 644 rpc/rpc.names $(D)$(pkgdatadir)/rpc.names
+	install -m 755 scripts/keygen $(D)$(pkgdatadir)/keygen
+	install -m 644 $(UNIT_FILES:%=$(IB)/systemd/%) $(D)$(unitdir)/
+	@# A config file its owner changed is kept; the shipped one is there to compare with.
+	@for f in $(CONF_FILES); do \
+		t=$(D)$(confdir)/$$f; \
+		if [ -e "$$t" ] && ! cmp -s $(IB)/etc/$$f "$$t"; then \
+			echo "make install: kept $$t (changed since it was installed; the shipped one is $(IB)/etc/$$f)"; \
+		else \
+			echo "install -m 644 $(IB)/etc/$$f $$t"; install -m 644 $(IB)/etc/$$f "$$t" || exit 1; \
+		fi; \
+	done
+	@echo "make install: installed under $(or $(DESTDIR),/) (prefix $(prefix), config $(confdir)); append $(pkgdatadir)/rpc.names to /etc/rpc for names in rpcinfo -p"
+
+# Removes what install put, but a config file that differs from the shipped one (said),
+# and the folders of Bibliotime's own once empty.
+uninstall:
+	+$(MAKE) INSTALL_BUILD=1 $(CONF_FILES:%=$(IB)/etc/%)
+	rm -f $(SBIN_PROGS:%=$(D)$(sbindir)/%) $(BIN_PROGS:%=$(D)$(bindir)/%) \
+		$(D)$(pkglibexecdir)/catalogue \
+		$(SBIN_PROGS:%=$(D)$(mandir)/man8/%.8) $(BIN_PROGS:%=$(D)$(mandir)/man1/%.1) \
+		$(addprefix $(D)$(pkgdatadir)/db/,$(notdir $(DB_DATA)) setup load-catalogue) \
+		$(addprefix $(D)$(pkgdatadir)/images/,$(notdir $(COVERS))) \
+		$(D)$(pkgdatadir)/rpc.names $(D)$(pkgdatadir)/keygen \
+		$(UNIT_FILES:%=$(D)$(unitdir)/%)
+	@for f in $(CONF_FILES); do \
+		t=$(D)$(confdir)/$$f; \
+		[ -e "$$t" ] || continue; \
+		if cmp -s $(IB)/etc/$$f "$$t"; then echo "rm -f $$t"; rm -f "$$t"; \
+		else echo "make uninstall: kept $$t (changed since it was installed)"; fi; \
+	done
+	rmdir $(D)$(pkgdatadir)/db $(D)$(pkgdatadir)/images $(D)$(pkgdatadir) \
+		$(D)$(pkglibexecdir) $(D)$(confdir) 2>/dev/null || true
 
 clean:
 	rm -rf build bin

@@ -1,7 +1,7 @@
 # Bibliotime. `make` builds bin/, `make test` builds with sanitizers and runs every test,
 # `make fuzz` runs the fuzz targets (10^7 executions), `make bench` runs the benchmarks,
 # `make run` starts the whole system; `make install` / `make uninstall` (PREFIX, DESTDIR)
-# are for operators.
+# and `make deb` (build/deb) are for operators.
 
 CC      ?= cc
 SAN     ?= 0
@@ -223,7 +223,7 @@ screenshots: deps
 	$(MAKE) all
 	scripts/screenshots
 
-# ---- install, man pages ---------------------------------------------
+# ---- install, man pages, Debian package ---------------------------------------------
 # `make install` builds the programs once more in build/install (INSTALL_BUILD=1: the
 # configuration folder $(confdir) and VERSION compiled in, so an installed program reads
 # $(confdir)/NAME.conf; bin/ keeps reading none), makes the man pages from that build's
@@ -256,7 +256,7 @@ CHECKER_REL  = $(shell realpath -m --relative-to=$(pkgdatadir)/db $(pkglibexecdi
 INSTALL_STAMP := $(CC) | $(VERSION) | $(bindir) $(sbindir) $(pkglibexecdir) $(pkgdatadir) \
                  $(mandir) $(confdir) $(unitdir) | $(EXTRA_CPPFLAGS) | $(EXTRA_CFLAGS) | \
                  $(EXTRA_LDFLAGS)
-.PHONY: install install-build install-stage uninstall FORCE
+.PHONY: install install-build install-stage uninstall deb FORCE
 FORCE:
 $(IB)/flags: FORCE
 	@mkdir -p $(@D)
@@ -352,6 +352,33 @@ uninstall:
 	done
 	rmdir $(D)$(pkgdatadir)/db $(D)$(pkgdatadir)/images $(D)$(pkgdatadir) \
 		$(D)$(pkglibexecdir) $(D)$(confdir) 2>/dev/null || true
+
+# `make deb`: the working tree as it is (tracked and new files, not what .gitignore
+# leaves out) copied to build/deb/bibliotime-VERSION and built there with
+# dpkg-buildpackage (debian/), so its `debian/rules clean` cleans the copy, never this
+# tree; then lintian, failing on errors. The .deb lands in build/deb.
+DEB_DIR      := build/deb
+DEB_VERSION   = $(shell dpkg-parsechangelog -l debian/changelog -S Version)
+DEB_ARCH      = $(shell dpkg --print-architecture)
+DEB_JOBS     ?= 3
+deb: deps
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/bibliotime-$(DEB_VERSION)
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+		git ls-files -z --cached --others --exclude-standard | \
+			xargs -0 sh -c 'for f; do [ -f "$$f" ] && printf "%s\0" "$$f"; done' sh | \
+			tar --null -T - -cf - | tar -xf - -C $(DEB_DIR)/bibliotime-$(DEB_VERSION); \
+	else \
+		tar --exclude=./build --exclude=./bin --exclude=./var -cf - . | \
+			tar -xf - -C $(DEB_DIR)/bibliotime-$(DEB_VERSION); \
+	fi
+	cd $(DEB_DIR)/bibliotime-$(DEB_VERSION) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		dpkg-buildpackage -us -uc -b -j$(DEB_JOBS) >../build.log 2>&1 || \
+		{ tail -n 30 ../build.log >&2; echo "make deb: dpkg-buildpackage failed (log: $(DEB_DIR)/build.log)" >&2; exit 1; }
+	@echo "lintian $(DEB_DIR)/bibliotime_$(DEB_VERSION)_$(DEB_ARCH).changes"
+	@rc=0; lintian --fail-on error $(DEB_DIR)/bibliotime_$(DEB_VERSION)_$(DEB_ARCH).changes \
+		>$(DEB_DIR)/lintian.txt 2>&1 || rc=$$?; cat $(DEB_DIR)/lintian.txt; \
+		[ $$rc = 0 ] || echo "make deb: lintian found errors (above)" >&2; exit $$rc
+	@echo "make deb: $(DEB_DIR)/bibliotime_$(DEB_VERSION)_$(DEB_ARCH).deb"
 
 clean:
 	rm -rf build bin

@@ -42,7 +42,7 @@ enum {
 static void usage(FILE *f)
 {
     fprintf(f,
-            "Usage: app_server [OPTION]...\n"
+            "Usage: %s [OPTION]...\n"
             "A Bibliotime application server. Hands out the books of the shared session\n"
             "(BOOK at program %u + instance, TCP), consistent with the other server through\n"
             "the replication server, and serves CLOCK at program %u + instance so the time\n"
@@ -61,7 +61,7 @@ static void usage(FILE *f)
             "                          key is what makes a retry or a release its own)\n\n"
             "Signals: SIGUSR1 stops the clock as \"Modify\" does, SIGUSR2 resumes it;\n"
             "SIGTERM/SIGINT end the server and remove its registration.\n\n%s",
-            BOOK_PROG, CLOCK_PROG, APP_MAX_INSTANCE, proc_common_help);
+            program_invocation_short_name, BOOK_PROG, CLOCK_PROG, APP_MAX_INSTANCE, proc_common_help);
 }
 
 struct app_options {
@@ -96,7 +96,7 @@ static int own_option(int opt, const char *arg, void *ctx)
         break;
     case OPT_NAME:
         if (strlen(arg) == 0 || strlen(arg) >= sizeof o->name) {
-            fprintf(stderr, "app_server: --name: 1 to %zu bytes\n", sizeof o->name - 1);
+            fprintf(stderr, "%s: --name: 1 to %zu bytes\n", program_invocation_short_name, sizeof o->name - 1);
             return -1;
         }
         snprintf(o->name, sizeof o->name, "%s", arg);
@@ -116,7 +116,7 @@ static int own_option(int opt, const char *arg, void *ctx)
     case OPT_CLIENTS: {
         char why[200];
         if (allow_add(&o->clients, arg, why, sizeof why) < 0) {
-            fprintf(stderr, "app_server: --clients: %s\n", why);
+            fprintf(stderr, "%s: --clients: %s\n", program_invocation_short_name, why);
             return -1;
         }
         break;

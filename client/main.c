@@ -18,6 +18,7 @@
 #include "time_rpc.h"
 #include "window.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +44,7 @@ enum {
 static void usage(FILE *f)
 {
     fprintf(f,
-            "Usage: client [OPTION]...\n"
+            "Usage: %s [OPTION]...\n"
             "A Bibliotime client. Asks its app servers for books, and keeps its clock with\n"
             "the server's in use (Cristian's algorithm, with every reply and every TM s).\n"
             "In a terminal it asks: Enter requests a book; when every book is gone, exit or\n"
@@ -78,7 +79,7 @@ static void usage(FILE *f)
             "  --clock-program NUM     also serve this clock read-only as CLOCK at program NUM\n"
             "                          (0x40000000-0x5fffffff), so probes and tests can\n"
             "                          read it over RPC (default: serve nothing)\n\n%s",
-            FAILOVER_MAX_SERVERS, proc_common_help);
+            program_invocation_short_name, FAILOVER_MAX_SERVERS, proc_common_help);
 }
 
 struct client_options {

@@ -8,6 +8,7 @@
 #include "replog.h"
 #include "rpcserver.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,7 +17,7 @@ enum { OPT_DB = PROC_OPT_FIRST_FREE };
 static void usage(FILE *f)
 {
     fprintf(f,
-            "Usage: replication_server [OPTION]...\n"
+            "Usage: %s [OPTION]...\n"
             "The Bibliotime replication server: a sequenced log of typed operations that\n"
             "both app servers apply in the same order. Serves REPL (program %u, TCP):\n"
             "SETQUERY appends an operation once it is stored durably, GETQUERY returns the\n"
@@ -24,7 +25,7 @@ static void usage(FILE *f)
             "  --db CONNINFO           libpq connection string of the replication DB\n"
             "                          (default \"dbname=replication\"; PGHOST... apply)\n"
             "  --allow ADDR[/BITS]     who may append and read (default loopback)\n\n%s",
-            REPL_PROG, proc_common_help);
+            program_invocation_short_name, REPL_PROG, proc_common_help);
 }
 
 struct rs_options {

@@ -15,6 +15,7 @@
 #include "window.h"
 #include "time_rpc.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,12 +25,13 @@ enum { OPT_TM = PROC_OPT_FIRST_FREE, OPT_UTC, OPT_DB, OPT_PROBES, OPT_MAX_PROBES
 static void usage(FILE *f)
 {
     fprintf(f,
-            "Usage: time_server [OPTION]...\n"
+            "Usage: %s [OPTION]...\n"
             "The Bibliotime time server (coordinator): follows a UTC source over SNTP and\n"
             "keeps every joined node's clock with Cristian's algorithm. Serves TIME\n"
             "(program %u) and records every round in the clock DB.\n\n"
             "  --tm SEC                seconds between rounds (default 10)\n"
-            "  --utc-server HOST[:PORT] SNTP server (port 123 by default); repeatable, tried\n"
+            "  --utc-server HOST[:PORT]\n"
+            "                          SNTP server (port 123 by default); repeatable, tried\n"
             "                          in order; none: the coordinator keeps its own clock\n"
             "  --utc-timeout-ms MS     wait per SNTP probe (default 250; 4 probes per server)\n"
             "  --db CONNINFO           libpq connection string of the clock DB\n"
@@ -39,7 +41,7 @@ static void usage(FILE *f)
             "  --max-probes K          at most this many when the round trips scatter by more\n"
             "                          than 50 us (default 32, within TM/8 per node)\n"
             "  --allow ADDR[/BITS]     who may JOIN (default loopback)\n\n%s",
-            TIME_PROG, proc_common_help);
+            program_invocation_short_name, TIME_PROG, proc_common_help);
 }
 
 struct ts_options {
@@ -76,11 +78,11 @@ static int own_option(int opt, const char *arg, void *ctx)
         break;
     case OPT_UTC:
         if (o->nutc == SNTP_MAX_SERVERS) {
-            fprintf(stderr, "time_server: at most %d --utc-server\n", SNTP_MAX_SERVERS);
+            fprintf(stderr, "%s: at most %d --utc-server\n", program_invocation_short_name, SNTP_MAX_SERVERS);
             return -1;
         }
         if (sntp_parse_server(arg, &o->utc[o->nutc], err, sizeof err) < 0) {
-            fprintf(stderr, "time_server: --utc-server: %s\n", err);
+            fprintf(stderr, "%s: --utc-server: %s\n", program_invocation_short_name, err);
             return -1;
         }
         o->nutc++;
@@ -113,7 +115,7 @@ static int parse_args(int argc, char **argv, struct ts_options *o)
     if (rc < 0 && o->max_probes == 0)
         o->max_probes = o->probes > PROBE_DEFAULT_MAX ? o->probes : PROBE_DEFAULT_MAX;
     if (rc < 0 && o->max_probes < o->probes) {
-        fprintf(stderr, "time_server: --max-probes %d is below --probes %d\n", o->max_probes,
+        fprintf(stderr, "%s: --max-probes %d is below --probes %d\n", program_invocation_short_name, o->max_probes,
                 o->probes);
         return 2;
     }

@@ -6,6 +6,7 @@
 #include "book_service.h"
 #include "clock.h"
 #include "clocksvc.h"
+#include "i18n.h"
 #include "replica.h"
 #include "replop.h"
 #include "rpcdefer.h"
@@ -232,6 +233,7 @@ static void *app_books_main(void *arg)
 
 int main(int argc, char **argv)
 {
+    i18n_init();
     struct app_options o = {.instance = 1, .time_server = "localhost", .advertise = "",
                             .replication = "localhost"};
     proc_options_default(&o.proc);

@@ -7,6 +7,9 @@
  *   | [Restart] (10,190 130x34) what it did      |              |
  *   | session and books left                     +--------------+
  *   | last book handed out: title, author, user  |  caption     |
+ *   |                                            | own offset   |
+ *   |                                            | (480,262     |
+ *   |                                            |  150x112)    |
  *   | what is unreachable (books DB, replication server)        |
  *   +-----------------------------------------------------------+
  *
@@ -16,7 +19,9 @@
 
 #include "asview.h"
 #include "clock_panel.h"
+#include "i18n.h"
 #include "log.h"
+#include "offset_history.h"
 #include "restarter.h"
 #include "rpcserver.h"
 #include "ui.h"
@@ -35,6 +40,8 @@
 static const SDL_Rect AS_CLOCK = {10, 10, 460, 170};
 static const SDL_Rect AS_COVER = {480, 10, 150, 225};
 static const SDL_Rect AS_RESTART = {10, 190, 130, 34};
+static const SDL_Rect AS_HISTORY = {480, 262, 150, 112};
+#define AS_HISTORY_SLOTS 20
 
 static const SDL_Color AS_TEXT = {30, 34, 40, 255};
 static const SDL_Color AS_DIM = {96, 102, 112, 255};
@@ -45,6 +52,7 @@ struct as_window {
     const struct as_window_config *cfg;
     struct ui *ui;
     struct clock_panel panel;
+    struct offset_history history;
     struct asview view;
     struct restarter restart;
     bool view_up, restart_up;
@@ -81,18 +89,38 @@ static void as_draw_cover(struct as_window *w)
     const char *caption;
     SDL_Color color = AS_DIM;
     if (!w->snap.ready || w->cover_book == 0)
-        caption = "no book yet";
+        caption = _("no book yet");
     else if (w->cover_png)
-        caption = "cover of the last book";
+        caption = _("cover of the last book");
     else if (w->cover_known)
-        caption = "this book has no cover";
+        caption = _("this book has no cover");
     else if (w->cover_why[0]) {
-        caption = "cover: books DB down";
+        caption = _("cover: books DB down");
         color = AS_BAD;
     } else
-        caption = "loading the cover...";
+        caption = _("loading the cover…");
     ui_label(w->ui, AS_COVER.x, AS_COVER.y + AS_COVER.h + 6, AS_COVER.w, UI_FONT_SMALL, color,
              caption);
+}
+
+/* What restarter says (English: it is logged too), in the window's language. */
+static void as_restart_text(const char *m, char *buf, size_t len)
+{
+    long long n;
+    if (strcmp(m, "opening a new session...") == 0)
+        snprintf(buf, len, "%s", _("opening a new session…"));
+    else if (strcmp(m, "failed: replication log unavailable") == 0)
+        snprintf(buf, len, "%s", _("failed: replication log unavailable"));
+    else if (strcmp(m, "failed: refused by the replication server") == 0)
+        snprintf(buf, len, "%s", _("failed: refused by the replication server"));
+    else if (sscanf(m, "new session opened (session %lld)", &n) == 1)
+        snprintf(buf, len, _("new session opened (session %lld)"), n);
+    else if (sscanf(m, "already renewed: session %lld", &n) == 1)
+        snprintf(buf, len, _("already renewed: session %lld"), n);
+    else if (sscanf(m, "session %lld not applied yet", &n) == 1)
+        snprintf(buf, len, _("session %lld not applied yet"), n);
+    else
+        snprintf(buf, len, "%s", m);
 }
 
 /* The button and, beside it, what the last click did (for a while). */
@@ -100,7 +128,7 @@ static void as_draw_restart(struct as_window *w, struct restarter_state *rs)
 {
     restarter_state(&w->restart, rs);
     bool enabled = w->snap.ready && !rs->busy;
-    if (ui_button(w->ui, AS_RESTART, "Restart", enabled)) {
+    if (ui_button(w->ui, AS_RESTART, _("Restart"), enabled)) {
         log_info("window", "Restart clicked: a new session after session %" PRId64,
                  w->snap.st.session);
         restarter_request(&w->restart, w->snap.st.session);
@@ -109,13 +137,16 @@ static void as_draw_restart(struct as_window *w, struct restarter_state *rs)
     if (!rs->busy && rs->age_ms >= AS_MESSAGE_SHOW_MS)
         rs->message[0] = rs->detail[0] = '\0';
     int x = AS_RESTART.x + AS_RESTART.w + 10, y = AS_RESTART.y + 7, mw = 470 - x;
+    char shown[sizeof rs->message + 64];
+    as_restart_text(rs->message, shown, sizeof shown);
     if (rs->message[0])
         ui_label(w->ui, x, y, mw, UI_FONT_NORMAL, rs->busy     ? AS_DIM
                                                   : rs->failed ? AS_BAD
                                                                : AS_GOOD,
-                 rs->message);
+                 shown);
     else if (w->snap.ready)
-        ui_label(w->ui, x, y + 2, mw, UI_FONT_SMALL, AS_DIM, "opens a new session on both servers");
+        ui_label(w->ui, x, y + 2, mw, UI_FONT_SMALL, AS_DIM,
+                 _("opens a new session on both servers"));
 }
 
 /* The session, the last book handed out and to whom. */
@@ -125,31 +156,35 @@ static void as_draw_books(struct as_window *w)
     const struct replica_status *s = &w->snap.st;
     if (!w->snap.ready) {
         ui_label(w->ui, 10, 236, 460, UI_FONT_BOLD, AS_TEXT,
-                 "Starting: catching up with the replication log...");
+                 _("Starting: catching up with the replication log…"));
         ui_label(w->ui, 10, 262, 460, UI_FONT_SMALL, AS_DIM,
-                 "Books are handed out once this server's view is current.");
+                 _("Books are handed out once this server's view is current."));
         return;
     }
     if (s->session == 0)
-        snprintf(line, sizeof line, "No session open yet");
+        snprintf(line, sizeof line, "%s", _("No session open yet"));
     else if (s->books_left == 0)
-        snprintf(line, sizeof line, "Session %" PRId64 ": all books handed out", s->session);
+        snprintf(line, sizeof line, _("Session %lld: all books handed out"),
+                 (long long)s->session);
     else
-        snprintf(line, sizeof line, "Session %" PRId64 ": %d of %d book%s left", s->session,
-                 s->books_left, s->books_total, s->books_total == 1 ? "" : "s");
+        snprintf(line, sizeof line,
+                 ngettext("Session %lld: %d of %d book left", "Session %lld: %d of %d books left",
+                          (unsigned long)s->books_total),
+                 (long long)s->session, s->books_left, s->books_total);
     ui_label(w->ui, 10, 236, 460, UI_FONT_BOLD, AS_TEXT, line);
-    ui_label(w->ui, 10, 262, 460, UI_FONT_SMALL, AS_DIM, "Last book this server handed out:");
+    ui_label(w->ui, 10, 262, 460, UI_FONT_SMALL, AS_DIM,
+             _("Last book this server handed out:"));
     if (s->last_book_id == 0) {
-        ui_label(w->ui, 10, 279, 460, UI_FONT_NORMAL, AS_DIM, "none yet");
+        ui_label(w->ui, 10, 279, 460, UI_FONT_NORMAL, AS_DIM, _("none yet"));
         return;
     }
-    snprintf(line, sizeof line, "%s", w->snap.title[0] ? w->snap.title : "(unknown title)");
+    snprintf(line, sizeof line, "%s", w->snap.title[0] ? w->snap.title : _("(unknown title)"));
     ui_label(w->ui, 10, 279, 460, UI_FONT_BOLD, AS_TEXT, line);
     if (w->snap.author[0]) {
-        snprintf(line, sizeof line, "by %s", w->snap.author);
+        snprintf(line, sizeof line, _("by %s"), w->snap.author);
         ui_label(w->ui, 10, 300, 460, UI_FONT_NORMAL, AS_TEXT, line);
     }
-    snprintf(line, sizeof line, "requested by %s", s->last_user[0] ? s->last_user : "(unknown)");
+    snprintf(line, sizeof line, _("requested by %s"), s->last_user[0] ? s->last_user : _("(unknown)"));
     ui_label(w->ui, 10, 321, 460, UI_FONT_NORMAL, AS_TEXT, line);
 }
 
@@ -160,28 +195,35 @@ static void as_draw_health(struct as_window *w, const struct restarter_state *rs
     char line[3][600];
     int n = 0;
     if (w->snap.ready && !s->db_ok) {
-        /* Mostly "books DB unavailable: connecting to 'CONNINFO': why": keep the why. */
+        /* Mostly "books DB unavailable: connecting to 'CONNINFO': why": keep the why. The
+         * reason is English (it is also logged); its beginning is said in the window's
+         * language. */
         const char *e = s->db_error, *c = strstr(e, "connecting to '");
         const char *q = c ? strstr(c, "': ") : NULL;
-        if (strncasecmp(e, "books DB", 8) == 0 && q)
-            snprintf(line[n++], sizeof line[0], "Books DB%.*s%s", (int)(c - e - 8), e + 8, q + 3);
-        else if (strncasecmp(e, "books DB", 8) == 0)
-            snprintf(line[n++], sizeof line[0], "Books DB%s", e + 8);
+        static const char unavailable[] = "books DB unavailable: ", other[] = "books DB: ";
+        if (strncasecmp(e, unavailable, sizeof unavailable - 1) == 0)
+            snprintf(line[n++], sizeof line[0], _("Books DB unavailable: %s"),
+                     q ? q + 3 : e + sizeof unavailable - 1);
+        else if (strncasecmp(e, other, sizeof other - 1) == 0)
+            snprintf(line[n++], sizeof line[0], _("Books DB: %s"), e + sizeof other - 1);
         else
-            snprintf(line[n++], sizeof line[0], "Books DB unreachable: %s", e[0] ? e : "no answer");
+            snprintf(line[n++], sizeof line[0], _("Books DB unreachable: %s"),
+                     e[0] ? e : _("no answer"));
     }
     if (w->snap.ready && !s->repl_ok)
-        snprintf(line[n++], sizeof line[0], "Replication server unreachable: %s",
-                 s->repl_error[0] ? s->repl_error : "no answer");
+        snprintf(line[n++], sizeof line[0], _("Replication server unreachable: %s"),
+                 s->repl_error[0] ? s->repl_error : _("no answer"));
     if (rs->failed && rs->detail[0])
-        snprintf(line[n++], sizeof line[0], "Restart: %s", rs->detail);
+        snprintf(line[n++], sizeof line[0], _("Restart: %s"), rs->detail);
     int y = 394 - 16 * (n ? n : 1);
     if (n == 0)
         ui_label(w->ui, 10, y, 620, UI_FONT_SMALL, w->snap.ready ? AS_GOOD : AS_DIM,
-                 w->snap.ready ? "Books DB and replication server reachable."
-                               : "Waiting for the books DB and the replication server.");
+                 w->snap.ready ? _("Books DB and replication server reachable.")
+                               : _("Waiting for the books DB and the replication server."));
+    /* Lines that would run into the offset history stop short of it. */
     for (int i = 0; i < n; i++)
-        ui_label(w->ui, 10, y + 16 * i, 620, UI_FONT_SMALL, AS_BAD, line[i]);
+        ui_label(w->ui, 10, y + 16 * i, y + 16 * i < AS_HISTORY.y + AS_HISTORY.h ? 460 : 620,
+                 UI_FONT_SMALL, AS_BAD, line[i]);
 }
 
 static void as_draw(struct as_window *w)
@@ -189,6 +231,11 @@ static void as_draw(struct as_window *w)
     asview_get(&w->view, &w->snap);
     as_update_cover(w);
     clock_panel(w->ui, AS_CLOCK, &w->panel);
+    struct clock_state cs;
+    clock_snapshot(w->cfg->clock, &cs);
+    offset_history_update(&w->history, &cs);
+    offset_history_draw(w->ui, AS_HISTORY, &w->history, _("Offset"),
+                        AS_HISTORY_SLOTS, 0, false);
     as_draw_cover(w);
     struct restarter_state rs;
     as_draw_restart(w, &rs);
@@ -222,7 +269,7 @@ int as_window_run(const struct as_window_config *cfg, char *err, size_t errlen)
     }
     w->cfg = cfg;
     char title[64];
-    snprintf(title, sizeof title, "Bibliotime - app server %d", cfg->instance);
+    snprintf(title, sizeof title, _("Bibliotime: app server %d"), cfg->instance);
     struct ui_config uc = {title, cfg->x, cfg->y, AS_W, AS_H};
     w->ui = ui_open(&uc, err, errlen);
     if (!w->ui) {
@@ -242,6 +289,7 @@ int as_window_run(const struct as_window_config *cfg, char *err, size_t errlen)
         return -1;
     }
     clock_panel_init(&w->panel, cfg->clock);
+    offset_history_init(&w->history);
     ui_run(w->ui, AS_FRAME_WAIT_MS, as_draw_frame, w, rpcserver_stopping, cfg->screenshot);
     as_window_free(w);
     return 0;

@@ -1,5 +1,6 @@
 #include "bookconn.h"
 
+#include "i18n.h"
 #include "log.h"
 #include "replysync.h"
 #include "rpcclient.h"
@@ -388,19 +389,20 @@ void bookconn_book_free(struct bookconn_book *b)
     b->have_reply = false;
 }
 
+/* English (the log shows it); the terminal translates it (N_ marks it for po/). */
 const char *bookconn_release_text(release_outcome o)
 {
     switch (o) {
     case RELEASE_FREED:
-        return "the book it held is free again";
+        return N_("the book it held is free again");
     case RELEASE_NOTHING:
-        return "it held no book, and now never will";
+        return N_("it held no book, and now never will");
     case RELEASE_ALREADY:
-        return "it was released already (an earlier try of this release went through)";
+        return N_("it was released already (an earlier try of this release went through)");
     case RELEASE_SESSION_OVER:
-        return "its session is over";
+        return N_("its session is over");
     }
-    return "released";
+    return N_("released");
 }
 
 void bookconn_restart(struct bookconn *c, int64_t seen, struct bookconn_session *out)

@@ -1,6 +1,7 @@
 #include "booker.h"
 
 #include "book_rpc.h"
+#include "i18n.h"
 #include "log.h"
 
 #include <inttypes.h>
@@ -47,13 +48,13 @@ static const char *booker_refusal(book_status st, const char *message)
 {
     switch (st) {
     case BOOK_ERR_REPLICATION:
-        return "replication unavailable, try again";
+        return _("replication unavailable, try again");
     case BOOK_ERR_DATABASE:
-        return "books database unavailable";
+        return _("books database unavailable");
     case BOOK_ERR_BUSY:
-        return "the server is busy, try again";
+        return _("the server is busy, try again");
     default:
-        return message && *message ? message : "the server refused";
+        return message && *message ? message : _("the server refused");
     }
 }
 
@@ -89,7 +90,7 @@ static void booker_copy_summary(struct booker_summary *d, const session_summary 
     size_t at = 0;
     d->by_server[0] = '\0';
     for (u_int i = 0; i < s->by_server.by_server_len && at < sizeof d->by_server; i++)
-        at += (size_t)snprintf(d->by_server + at, sizeof d->by_server - at, "%sserver %d: %d",
+        at += (size_t)snprintf(d->by_server + at, sizeof d->by_server - at, _("%sserver %d: %d"),
                                i ? ", " : "", s->by_server.by_server_val[i].server,
                                s->by_server.by_server_val[i].books);
 }
@@ -124,7 +125,7 @@ static void booker_do_request(struct booker *b)
     }
     failover_via_text(b->cfg.servers, &r.fo, via, sizeof via);
     booker_why(b, &r.fo, why, sizeof why);
-    const char *released = r.release.tried && r.release.released ? " (request released)" : "";
+    const char *released = r.release.tried && r.release.released ? _(" (request released)") : "";
     if (r.fo.end == FAILOVER_END_ANSWERED && r.reply.status == BOOK_OK) {
         const book_info *bk = &r.reply.book_reply_u.book;
         log_info("request", "book %s \"%s\" session %" PRId64 " request %" PRId64 " from app "
@@ -153,8 +154,8 @@ static void booker_do_request(struct booker *b)
         } else {
             booker_copy_summary(&b->view.over, &r.reply.book_reply_u.summary);
             b->view.sessions_over++;
-            booker_result_locked(b, false, "all books of session %" PRId64 " have been handed out",
-                                 (int64_t)r.reply.book_reply_u.summary.session);
+            booker_result_locked(b, false, _("all books of session %lld have been handed out"),
+                                 (long long)r.reply.book_reply_u.summary.session);
         }
         break;
     case FAILOVER_END_REFUSED:
@@ -165,10 +166,10 @@ static void booker_do_request(struct booker *b)
     case FAILOVER_END_DEADLINE:
         if (r.fo.any_answer) {
             booker_reach_locked(b, NULL);
-            booker_result_locked(b, true, "no book in time: %s%s", why, released);
+            booker_result_locked(b, true, _("no book in time: %s%s"), why, released);
         } else {
             booker_reach_locked(b, why);
-            booker_result_locked(b, true, "no app server answered%s", released);
+            booker_result_locked(b, true, _("no app server answered%s"), released);
         }
         break;
     case FAILOVER_END_CANCELLED:
@@ -197,15 +198,18 @@ static void booker_do_restart(struct booker *b, int64_t seen)
     pthread_mutex_lock(&b->lock);
     if (s.fo.end == FAILOVER_END_ANSWERED) {
         booker_reach_locked(b, NULL);
-        booker_result_locked(b, false, "session %" PRId64 " is open with %d books%s%s", s.session,
-                             s.books_left, via[0] ? "; " : "", via);
+        booker_result_locked(b, false,
+                             ngettext("session %lld is open with %d book%s%s",
+                                      "session %lld is open with %d books%s%s",
+                                      (unsigned long)s.books_left),
+                             (long long)s.session, s.books_left, via[0] ? "; " : "", via);
     } else if (s.answered) {
         booker_reach_locked(b, NULL);
         booker_result_locked(b, true, "%s", booker_refusal(s.status, s.message));
     } else if (s.fo.end != FAILOVER_END_CANCELLED) {
         if (!s.fo.any_answer)
             booker_reach_locked(b, why);
-        booker_result_locked(b, true, "no new session: %s", why);
+        booker_result_locked(b, true, _("no new session: %s"), why);
     }
     b->view.busy = BOOKER_IDLE;
     pthread_mutex_unlock(&b->lock);
@@ -241,9 +245,9 @@ static void booker_do_status(struct booker *b)
         b->view.database_ok = st.reply.database_ok;
         b->view.replication_ok = st.reply.replication_ok;
         if (after != before && after == 0)
-            booker_result_locked(b, false, "back to %s", to);
+            booker_result_locked(b, false, _("back to %s"), to);
         else if (after != before)
-            booker_result_locked(b, false, "%s unreachable, using %s", from, to);
+            booker_result_locked(b, false, _("%s unreachable, using %s"), from, to);
     } else if (st.fo.end != FAILOVER_END_CANCELLED) {
         booker_reach_locked(b, why);
     }

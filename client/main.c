@@ -6,6 +6,7 @@
 #include "clocksvc.h"
 #include "cristian.h"
 #include "failover.h"
+#include "i18n.h"
 #include "log.h"
 #include "options.h"
 #include "proc.h"
@@ -229,6 +230,7 @@ static int client_books(struct client_options *o, struct clock *clk, struct pull
 
 int main(int argc, char **argv)
 {
+    i18n_init();
     /* Static: the threads read the server list until main returns. */
     static struct client_options o = {.instance = 1, .tm_ms = 10000, .probes = PROBE_DEFAULT_MIN,
                                       .count = 1, .deadline_ms = 10000, .try_timeout_ms = 2500};
@@ -245,7 +247,7 @@ int main(int argc, char **argv)
     if (!o.name)
         o.name = getenv("USER") && *getenv("USER") ? getenv("USER") : "guest";
     if (!replop_name_valid(o.name)) {
-        fprintf(stderr, "client: --name: 1 to %d bytes of UTF-8 text without control characters\n",
+        fprintf(stderr, _("client: --name: 1 to %d bytes of UTF-8 text without control characters\n"),
                 BOOK_NAME_MAX - 1);
         return REQUEST_EXIT_USAGE;
     }

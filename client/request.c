@@ -2,6 +2,7 @@
 
 #include "book_rpc.h"
 #include "bookconn.h"
+#include "i18n.h"
 #include "log.h"
 #include "rpcserver.h"
 
@@ -24,7 +25,7 @@ static int request_open(const struct request_options *o, struct clock *clk, stru
         .stopping = request_stopping, .follow = o->follow, .ctx = o->follow_ctx};
     int rc = bookconn_init(c, &cfg);
     if (rc != 0)
-        fprintf(stderr, "client: setting up the connections: %s\n", strerror(rc));
+        fprintf(stderr, _("client: setting up the connections: %s\n"), strerror(rc));
     return rc;
 }
 
@@ -48,7 +49,7 @@ static void request_tries_note(const struct request_options *o, const struct boo
 {
     char tries[400];
     failover_tries_text(o->servers, &b->fo, tries, sizeof tries);
-    const char *held = "the book an earlier try got";
+    const char *held = _("the book an earlier try got");
     if (tries[0] && again)
         snprintf(buf, len, " (%s; %s)", tries, held);
     else if (tries[0])
@@ -82,10 +83,10 @@ static void request_print_book(const struct request_options *o, const struct boo
         char note[500], by[48] = "";
         request_tries_note(o, r, b->again, note, sizeof note);
         if (answered_by != b->server)
-            snprintf(by, sizeof by, ", answered by server %d", answered_by);
-        printf("%s \"%s\" by %s (%d), session %" PRId64 ", request %" PRId64
-               ", server %d%s at %s%s\n", b->isbn, b->title, b->author, b->year, (int64_t)b->session,
-               (int64_t)b->request_id, b->server, by, t, note);
+            snprintf(by, sizeof by, _(", answered by server %d"), answered_by);
+        printf(_("%s \"%s\" by %s (%d), session %lld, request %lld, server %d%s at %s%s\n"),
+               b->isbn, b->title, b->author, b->year, (long long)b->session,
+               (long long)b->request_id, b->server, by, t, note);
     }
     fflush(stdout);
 }
@@ -105,15 +106,15 @@ static void request_print_over(const struct request_options *o, const struct boo
         char counts[1200] = "";
         size_t at = 0;
         for (u_int i = 0; i < n && at < sizeof counts; i++)
-            at += (size_t)snprintf(counts + at, sizeof counts - at, "%sserver %d: %d",
+            at += (size_t)snprintf(counts + at, sizeof counts - at, _("%sserver %d: %d"),
                                    i ? ", " : " (", per[i].server, per[i].books);
         if (n && at < sizeof counts)
             snprintf(counts + at, sizeof counts - at, ")");
         char note[500];
         request_tries_note(o, r, false, note, sizeof note);
-        printf("All books have been handed out: session %" PRId64 " gave %d of %d books%s to %d "
-               "users%s.\n", (int64_t)s->session, s->handed_out, s->books_total, counts, s->users,
-               note);
+        printf(_("All books have been handed out: session %lld gave %d of %d books%s to %d "
+                 "users%s.\n"),
+               (long long)s->session, s->handed_out, s->books_total, counts, s->users, note);
     }
     fflush(stdout);
 }
@@ -125,16 +126,17 @@ static void request_print_release(const struct request_options *o, const struct 
     char name[FAILOVER_HOST_MAX + 32], reasons[2000];
     if (rel->released) {
         failover_server_name(o->servers, rel->server, name, sizeof name);
-        fprintf(stderr, "client: released request %s on %s: %s\n", r->key_hex, name,
-                bookconn_release_text(rel->outcome));
+        fprintf(stderr, _("client: released request %s on %s: %s\n"), r->key_hex, name,
+                _(bookconn_release_text(rel->outcome)));
         return;
     }
     failover_reasons_text(o->servers, &rel->fo, reasons, sizeof reasons);
     /* A hung server may still read the release once it runs again. */
-    fprintf(stderr, "client: no app server confirmed the release of request %s (%s%s%s); a "
-            "book it may hold stays taken until the release goes through or the session "
-            "ends\n", r->key_hex, rel->message[0] ? rel->message : "",
-            rel->message[0] && reasons[0] ? "; " : "", reasons[0] ? reasons : "no server answered");
+    fprintf(stderr, _("client: no app server confirmed the release of request %s (%s%s%s); a "
+                      "book it may hold stays taken until the release goes through or the "
+                      "session ends\n"),
+            r->key_hex, rel->message[0] ? rel->message : "",
+            rel->message[0] && reasons[0] ? "; " : "", reasons[0] ? reasons : _("no server answered"));
 }
 
 /* One REQUEST_BOOK through the list. Returns an exit status; *last_session is the
@@ -164,23 +166,34 @@ static int request_one(const struct request_options *o, struct bookconn *c, int6
         break;
     case FAILOVER_END_REFUSED:
         failover_server_name(o->servers, r.fo.server, name, sizeof name);
-        fprintf(stderr, "client: %s refused the request: %s%s%s%s\n", name,
-                r.reply.book_reply_u.message, reasons[0] ? " (before that: " : "", reasons,
+        fprintf(stderr, _("client: %s refused the request: %s%s%s%s\n"), name,
+                r.reply.book_reply_u.message, reasons[0] ? _(" (before that: ") : "", reasons,
                 reasons[0] ? ")" : "");
         rc = REQUEST_EXIT_REFUSED;
         break;
     case FAILOVER_END_DEADLINE:
         if (r.fo.any_answer)
-            fprintf(stderr, "client: no book within %.1f s (%d %s), no app server could serve: "
-                    "%s\n", deadline_s, r.fo.tries, r.fo.tries == 1 ? "try" : "tries", reasons);
+            fprintf(stderr,
+                    ngettext("client: no book within %.1f s (%d try), no app server could serve: "
+                             "%s\n",
+                             "client: no book within %.1f s (%d tries), no app server could "
+                             "serve: %s\n",
+                             (unsigned long)r.fo.tries),
+                    deadline_s, r.fo.tries, reasons);
         else
-            fprintf(stderr, "client: no app server answered within %.1f s (%d %s): %s\n",
-                    deadline_s, r.fo.tries, r.fo.tries == 1 ? "try" : "tries", reasons);
+            fprintf(stderr,
+                    ngettext("client: no app server answered within %.1f s (%d try): %s\n",
+                             "client: no app server answered within %.1f s (%d tries): %s\n",
+                             (unsigned long)r.fo.tries),
+                    deadline_s, r.fo.tries, reasons);
         rc = r.fo.any_answer ? REQUEST_EXIT_REFUSED : REQUEST_EXIT_FAILED;
         break;
     default:
-        fprintf(stderr, "client: request given up (stopping) after %d %s%s%s\n", r.fo.tries,
-                r.fo.tries == 1 ? "try" : "tries", reasons[0] ? ": " : "", reasons);
+        fprintf(stderr,
+                ngettext("client: request given up (stopping) after %d try%s%s\n",
+                         "client: request given up (stopping) after %d tries%s%s\n",
+                         (unsigned long)r.fo.tries),
+                r.fo.tries, reasons[0] ? ": " : "", reasons);
         rc = REQUEST_EXIT_FAILED;
     }
     /* After a SESSION_OVER the release only guards against a late claim: no news. */
@@ -204,22 +217,29 @@ static int request_restart(const struct request_options *o, struct bookconn *c, 
             char tries[400];
             failover_tries_text(o->servers, &s.fo, tries, sizeof tries);
             failover_server_name(o->servers, s.server, name, sizeof name);
-            printf("Session %" PRId64 " is open with %d books (%s; %s%s%s).\n", s.session,
-                   s.books_left, s.message, name, tries[0] ? ", " : "", tries);
+            printf(ngettext("Session %lld is open with %d book (%s; %s%s%s).\n",
+                            "Session %lld is open with %d books (%s; %s%s%s).\n",
+                            (unsigned long)s.books_left),
+                   (long long)s.session, s.books_left, s.message, name, tries[0] ? ", " : "",
+                   tries);
         }
         fflush(stdout);
         return REQUEST_EXIT_OK;
     }
     if (s.answered) {
         failover_server_name(o->servers, s.server, name, sizeof name);
-        fprintf(stderr, "client: %s refused the new session: %s\n", name, s.message);
+        fprintf(stderr, _("client: %s refused the new session: %s\n"), name, s.message);
         return REQUEST_EXIT_REFUSED;
     }
     if (s.fo.end == FAILOVER_END_CANCELLED)
-        fprintf(stderr, "client: new session given up (stopping): %s\n", reasons);
+        fprintf(stderr, _("client: new session given up (stopping): %s\n"), reasons);
     else
-        fprintf(stderr, "client: no app server opened a new session within %.1f s (%d %s): %s\n",
-                o->deadline_ms / 1000.0, s.fo.tries, s.fo.tries == 1 ? "try" : "tries", reasons);
+        fprintf(stderr,
+                ngettext("client: no app server opened a new session within %.1f s (%d try): %s\n",
+                         "client: no app server opened a new session within %.1f s (%d tries): "
+                         "%s\n",
+                         (unsigned long)s.fo.tries),
+                o->deadline_ms / 1000.0, s.fo.tries, reasons);
     return s.fo.any_answer && s.fo.end != FAILOVER_END_CANCELLED ? REQUEST_EXIT_REFUSED
                                                                  : REQUEST_EXIT_FAILED;
 }
@@ -266,17 +286,18 @@ int request_interactive(const struct request_options *o, struct clock *clk)
     int64_t session = 0;
     /* A request that failed was given up (its key released): the reader may ask again. */
     while (!rpcserver_stopping()) {
-        int k = request_ask("[Enter] request a book, [q] quit: ");
-        if (k == 'q' || k == 'Q')
+        /* TRANSLATORS: the key letters must be those of request_interactive's keys */
+        int k = request_ask(_("[Enter] request a book, [q] quit: "));
+        if (k == 'q' || k == 'Q' || k == *C_("key: quit", "q"))
             break;
         rc = request_one(o, &c, &session);
         while (rc == REQUEST_EXIT_SESSION_OVER) {
-            k = request_ask("[e] exit or [n] start a new session? ");
-            if (k == 'n' || k == 'N') {
+            k = request_ask(_("Exit or start a new session? [e/n] "));
+            if (k == 'n' || k == 'N' || k == *C_("key: new session", "n")) {
                 rc = request_restart(o, &c, session);
                 break;
             }
-            if (k == 'e' || k == 'E' || k == 'q')
+            if (k == 'e' || k == 'E' || k == 'q' || k == *C_("key: exit", "e"))
                 goto out;
         }
     }

@@ -3,9 +3,11 @@
  * its own) and draws it, so the window keeps drawing while the app server is slow or
  * down. Layout, 320 x 400:
  *
- *   y   8..178  the clock panel (face, Modify / OK / Cancel)
- *   y 186..222  "Request book"
- *   y 232..340  the last book: title (bold), author, year and ISBN, served at, session
+ *   y   8..158  the clock panel (face, Modify / OK / Cancel)
+ *   y 164..198  "Request book"
+ *   y 206..286  the last book: title (bold), author and year, ISBN with session and
+ *               request, served at
+ *   y 290..342  the history of this clock's own offset (one point per correction)
  *   y 344..398  session and books left (STATUS), then the status line: asking...,
  *               a failover, errors; "app server unreachable:" (one server listed) or
  *               "no app server answers:" with the reason on two lines
@@ -15,7 +17,9 @@
 #include "booker.h"
 #include "book_rpc.h"
 #include "clock_panel.h"
+#include "i18n.h"
 #include "log.h"
+#include "offset_history.h"
 #include "rpcserver.h"
 #include "ui.h"
 
@@ -29,9 +33,11 @@
 #define CW_INNER (CW_W - 2 * CW_MARGIN)
 #define CW_WAIT_MS 100
 
-static const SDL_Rect cw_panel_r = {CW_MARGIN, 8, CW_INNER, 170};
-static const SDL_Rect cw_request_r = {CW_MARGIN, 186, CW_INNER, 36};
-static const SDL_Rect cw_book_r = {CW_MARGIN, 232, CW_INNER, 108};
+static const SDL_Rect cw_panel_r = {CW_MARGIN, 8, CW_INNER, 150};
+static const SDL_Rect cw_request_r = {CW_MARGIN, 164, CW_INNER, 34};
+static const SDL_Rect cw_book_r = {CW_MARGIN, 206, CW_INNER, 80};
+static const SDL_Rect cw_history_r = {CW_MARGIN, 290, CW_INNER, 52};
+#define CW_HISTORY_SLOTS 30
 #define CW_STATUS_Y 344     /* three lines of small text */
 #define CW_SMALL_LINE 18
 #define CW_LINE 20
@@ -46,6 +52,7 @@ struct cw {
     struct ui *ui;
     struct booker booker;
     struct clock_panel panel;
+    struct offset_history history;
     struct booker_view view;    /* copied at the start of every frame */
     uint64_t overs_seen;        /* SESSION_OVER replies already shown */
     bool dialog;                /* the end-of-session dialog is open */
@@ -58,30 +65,27 @@ static void cw_book(struct cw *w)
     const struct booker_view *v = &w->view;
     int x = cw_book_r.x, y = cw_book_r.y, mw = cw_book_r.w;
     if (!v->have_book) {
-        ui_label(w->ui, x, y, mw, UI_FONT_NORMAL, cw_grey, "No book yet.");
+        ui_label(w->ui, x, y, mw, UI_FONT_NORMAL, cw_grey, _("No book yet."));
         ui_label(w->ui, x, y + CW_LINE + 4, mw, UI_FONT_SMALL, cw_grey,
-                 "\u201cRequest book\u201d asks your app server for one.");
+                 _("“Request book” asks your app server for one."));
         return;
     }
     const struct booker_book *b = &v->book;
     char line[200], t[20];
     ui_label(w->ui, x, y, mw, UI_FONT_BOLD, cw_text, b->title);
     y += CW_LINE + 4;
-    snprintf(line, sizeof line, "by %s", b->author);
-    ui_label(w->ui, x, y, mw, UI_FONT_NORMAL, cw_text, line);
-    y += CW_LINE + 2;
     if (b->year > 0)
-        snprintf(line, sizeof line, "%d \u00b7 ISBN %s", b->year, b->isbn);
+        snprintf(line, sizeof line, _("by %s, %d"), b->author, b->year);
     else
-        snprintf(line, sizeof line, "ISBN %s", b->isbn);
+        snprintf(line, sizeof line, _("by %s"), b->author);
     ui_label(w->ui, x, y, mw, UI_FONT_NORMAL, cw_text, line);
     y += CW_LINE + 2;
-    clock_format(b->server_time_us, false, t, sizeof t);
-    snprintf(line, sizeof line, "served at %s by app server %d", t, b->server);
+    snprintf(line, sizeof line, _("ISBN %s · session %lld, request %lld"), b->isbn,
+             (long long)b->session, (long long)b->request_id);
     ui_label(w->ui, x, y, mw, UI_FONT_SMALL, cw_grey, line);
-    y += CW_LINE - 2;
-    snprintf(line, sizeof line, "session %" PRId64 ", request %" PRId64, b->session,
-             b->request_id);
+    y += CW_SMALL_LINE;
+    clock_format(b->server_time_us, false, t, sizeof t);
+    snprintf(line, sizeof line, _("served at %s by app server %d"), t, b->server);
     ui_label(w->ui, x, y, mw, UI_FONT_SMALL, cw_grey, line);
 }
 
@@ -107,34 +111,36 @@ static void cw_status(struct cw *w)
     char info[160] = "", line[260];
     SDL_Color c = cw_grey;
     if (v->have_status && v->reachable)
-        snprintf(info, sizeof info, "session %" PRId64 ": %d of %d books left", v->session,
-                 v->books_left, v->books_total);
+        snprintf(info, sizeof info,
+                 ngettext("session %lld: %d of %d book left", "session %lld: %d of %d books left",
+                          (unsigned long)v->books_total),
+                 (long long)v->session, v->books_left, v->books_total);
     if (v->busy == BOOKER_REQUEST) {
-        snprintf(line, sizeof line, "asking\u2026");
+        snprintf(line, sizeof line, "%s", _("asking…"));
         c = cw_busy;
     } else if (v->busy == BOOKER_RESTART) {
-        snprintf(line, sizeof line, "starting a new session\u2026");
+        snprintf(line, sizeof line, "%s", _("starting a new session…"));
         c = cw_busy;
     } else if (!v->known) {
-        snprintf(line, sizeof line, "connecting to the app server\u2026");
+        snprintf(line, sizeof line, "%s", _("connecting to the app server…"));
     } else if (!v->reachable) {
         /* The STATUS line is stale: the three lines say why instead. */
         ui_label(w->ui, CW_MARGIN, CW_STATUS_Y, CW_INNER, UI_FONT_SMALL, cw_error,
-                 w->cfg->servers->count == 1 ? "app server unreachable:"
-                                             : "no app server answers:");
+                 w->cfg->servers->count == 1 ? _("app server unreachable:")
+                                             : _("no app server answers:"));
         cw_reason(w, CW_STATUS_Y + CW_SMALL_LINE, cw_error, v->unreachable);
         return;
     } else if (v->result[0]) {
         snprintf(line, sizeof line, "%s", v->result);
         c = v->result_error ? cw_error : cw_grey;
     } else if (v->have_status && !v->database_ok) {
-        snprintf(line, sizeof line, "books database unavailable");
+        snprintf(line, sizeof line, "%s", _("books database unavailable"));
         c = cw_error;
     } else if (v->have_status && !v->replication_ok) {
-        snprintf(line, sizeof line, "replication unavailable, try again");
+        snprintf(line, sizeof line, "%s", _("replication unavailable, try again"));
         c = cw_error;
     } else {
-        snprintf(line, sizeof line, "ready");
+        snprintf(line, sizeof line, "%s", _("ready"));
     }
     ui_label(w->ui, CW_MARGIN, CW_STATUS_Y, CW_INNER, UI_FONT_SMALL, cw_grey, info);
     ui_label(w->ui, CW_MARGIN, CW_STATUS_Y + CW_SMALL_LINE, CW_INNER, UI_FONT_SMALL, c, line);
@@ -142,17 +148,20 @@ static void cw_status(struct cw *w)
 
 static void cw_dialog(struct cw *w)
 {
-    static const char *const buttons[] = {"Exit", "New session"};
+    const char *const buttons[] = {_("Exit"), _("New session")};
     const struct booker_summary *s = &w->over;
-    char text[300];
-    /* Five short lines (broken here, not by the dialog's wrapping), so the dialog and its
+    char text[600], users[80];
+    /* Short lines (broken here; a line too long for the box wraps), so the dialog and its
      * buttons keep one place (up to five-digit book counts). */
+    snprintf(users, sizeof users, ngettext("to %d user.", "to %d users.", (unsigned long)s->users),
+             s->users);
     snprintf(text, sizeof text,
-             "Session %" PRId64 " is over:\n%d of %d books handed out\n(%s)\n"
-             "to %d %s.\nExit, or start a new session?",
-             s->session, s->handed_out, s->books_total, s->by_server[0] ? s->by_server : "none",
-             s->users, s->users == 1 ? "user" : "users");
-    int k = ui_dialog(w->ui, "All books have been handed out", text, buttons, 2);
+             ngettext("Session %lld is over:\n%d of %d book handed out\n(%s)\n%s\n%s",
+                      "Session %lld is over:\n%d of %d books handed out\n(%s)\n%s\n%s",
+                      (unsigned long)s->books_total),
+             (long long)s->session, s->handed_out, s->books_total,
+             s->by_server[0] ? s->by_server : _("none"), users, _("Exit, or start a new session?"));
+    int k = ui_dialog(w->ui, _("All books have been handed out"), text, buttons, 2);
     if (k == 0) {
         log_info("window", "session %" PRId64 " over: exit", s->session);
         w->exit = true;
@@ -173,9 +182,14 @@ static void cw_draw(struct cw *w)
     }
     clock_panel(w->ui, cw_panel_r, &w->panel);
     bool idle = w->view.busy == BOOKER_IDLE && !w->dialog;
-    if (ui_button(w->ui, cw_request_r, "Request book", idle))
+    if (ui_button(w->ui, cw_request_r, _("Request book"), idle))
         booker_request(&w->booker);
     cw_book(w);
+    struct clock_state cs;
+    clock_snapshot(w->cfg->clock, &cs);
+    offset_history_update(&w->history, &cs);
+    offset_history_draw(w->ui, cw_history_r, &w->history, _("Offset"), CW_HISTORY_SLOTS, 8,
+                        true);
     cw_status(w);
     if (w->dialog)
         cw_dialog(w);
@@ -202,8 +216,10 @@ int cl_window_run(const struct cl_window_config *cfg, char *err, size_t errlen)
     for (int i = 0; i < cfg->servers->count && at < sizeof list; i++)
         at += (size_t)snprintf(list + at, sizeof list - at, "%s%d", i ? ", " : "",
                                cfg->servers->server[i].instance);
-    snprintf(title, sizeof title, "Bibliotime client %s (app server%s %s)", cfg->name,
-             cfg->servers->count == 1 ? "" : "s", list);
+    snprintf(title, sizeof title,
+             cfg->servers->count == 1 ? _("Bibliotime: client %s (app server %s)")
+                                      : _("Bibliotime: client %s (app servers %s)"),
+             cfg->name, list);
     struct ui_config uc = {title, cfg->x, cfg->y, CW_W, CW_H};
     w.ui = ui_open(&uc, err, errlen);
     if (!w.ui)
@@ -219,6 +235,7 @@ int cl_window_run(const struct cl_window_config *cfg, char *err, size_t errlen)
         return -1;
     }
     clock_panel_init(&w.panel, cfg->clock);
+    offset_history_init(&w.history);
     char where[FAILOVER_MAX_SERVERS * 32] = "";
     at = 0;
     for (int i = 0; i < cfg->servers->count && at < sizeof where; i++)

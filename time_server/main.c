@@ -4,6 +4,7 @@
 #include "clock.h"
 #include "clockdb.h"
 #include "cristian.h"
+#include "i18n.h"
 #include "log.h"
 #include "nodes.h"
 #include "options.h"
@@ -129,6 +130,7 @@ static int ts_window(void *ctx, char *err, size_t errlen)
 
 int main(int argc, char **argv)
 {
+    i18n_init();
     struct ts_options o = {.tm_ms = 10000, .probes = PROBE_DEFAULT_MIN,
                            .utc_timeout_ms = 250, .db = "dbname=clock"};
     proc_options_default(&o.proc);

@@ -86,6 +86,11 @@ void ui_image(struct ui *ui, SDL_Rect r, const void *png, size_t len);
 void ui_table(struct ui *ui, SDL_Rect r, const char *const *titles, const int *widths,
               int ncols, const char *const *cells, int nrows);
 
+/* The same with a square of swatch[row] before the first cell of each row (a node's
+ * colour in a chart); swatch may be NULL, and a swatch of alpha 0 draws none. */
+void ui_table_swatches(struct ui *ui, SDL_Rect r, const char *const *titles, const int *widths,
+                       int ncols, const char *const *cells, int nrows, const SDL_Color *swatch);
+
 /* A modal dialog over the window: title, text and buttons. While it is open the
  * widgets behind it take no input. Returns the index of the button clicked this
  * frame, or -1. */

@@ -1,6 +1,8 @@
 /* ui_clock: the seven-segment clock face and the editor of hours, minutes and seconds. */
 #include "ui_priv.h"
 
+#include "i18n.h"
+
 #include <stdio.h>
 
 #define US_PER_S INT64_C(1000000)
@@ -19,15 +21,15 @@ static struct mode_look mode_look(enum ui_clock_mode mode)
 {
     switch (mode) {
     case UI_CLOCK_RUNNING:
-        return (struct mode_look){{0, 110, 45, 255}, {232, 242, 235, 255}, "synchronised"};
+        return (struct mode_look){{0, 110, 45, 255}, {232, 242, 235, 255}, N_("synchronised")};
     case UI_CLOCK_UNSYNCHRONISED:
-        return (struct mode_look){{196, 124, 0, 255}, {248, 241, 228, 255}, "not synchronised"};
+        return (struct mode_look){{196, 124, 0, 255}, {248, 241, 228, 255}, N_("not synchronised")};
     case UI_CLOCK_SLEWING:
-        return (struct mode_look){{30, 90, 185, 255}, {230, 237, 248, 255}, "slewing"};
+        return (struct mode_look){{30, 90, 185, 255}, {230, 237, 248, 255}, N_("slewing")};
     case UI_CLOCK_STOPPED:
     default:
         return (struct mode_look){{180, 32, 32, 255}, {246, 232, 232, 255},
-                                  "stopped: being set by hand"};
+                                  N_("stopped: being set by hand")};
     }
 }
 
@@ -106,7 +108,8 @@ void ui_clock_face(struct ui *ui, SDL_Rect r, int64_t time_us, enum ui_clock_mod
         }
     }
     SDL_Rect cap = {r.x + 4, y + dh + 6, r.w - 8, caption_h};
-    ui_text_centred(ui, cap, UI_FONT_BOLD, look.on, look.word);
+    const char *word = _(look.word);
+    ui_text_centred(ui, cap, ui_font_fitting(ui, UI_FONT_BOLD, word, cap.w - 4), look.on, word);
 }
 
 /* ---- Time editor ---- */
@@ -227,9 +230,16 @@ bool ui_time_edit_key(struct ui_time_edit *e, SDL_Keycode key, Uint16 mod)
 
 void ui_time_edit_layout(SDL_Rect r, struct ui_time_edit_layout *l)
 {
-    const int gap = 3, colon = 20;
-    int sw = 28;
+    const int gap = 3;
+    int colon = 20, sw = 28;
     int fw = (r.w - 2 * colon - 3 * (gap + sw)) / 3;
+    if (fw < 44) {
+        /* A narrow panel (the time server's): the digits keep their room, the colons
+         * and the +/- buttons give theirs. */
+        colon = 12;
+        sw = 22;
+        fw = (r.w - 2 * colon - 3 * (gap + sw)) / 3;
+    }
     if (fw > 70)
         fw = 70;
     if (fw < 24)

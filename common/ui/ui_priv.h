@@ -97,6 +97,9 @@ void ui_text(struct ui *ui, int x, int y, int max_w, int font, SDL_Color color,
              const char *text, int *w, int *h);
 /* Draws text centred in r. */
 void ui_text_centred(struct ui *ui, SDL_Rect r, int font, SDL_Color color, const char *text);
+/* The first of font, then the regular and the small font, in which text fits max_w
+ * (a caption that grew in translation gets smaller rather than cut). */
+int ui_font_fitting(struct ui *ui, int font, const char *text, int max_w);
 struct ui_line {
     const char *start;
     int len;

@@ -243,6 +243,20 @@ void ui_text_centred(struct ui *ui, SDL_Rect r, int font, SDL_Color color, const
             NULL);
 }
 
+int ui_font_fitting(struct ui *ui, int font, const char *text, int max_w)
+{
+    const int order[] = {font, UI_FONT_NORMAL, UI_FONT_SMALL};
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        if (i > 0 && ui_font_height(ui, order[i]) > ui_font_height(ui, font))
+            continue;
+        int w = 0;
+        ui_text_size(ui, order[i], text, &w, NULL);
+        if (w <= max_w)
+            return order[i];
+    }
+    return UI_FONT_SMALL;
+}
+
 /* Width of the first len bytes of s. */
 static int span_width(struct ui *ui, int font, const char *s, int len)
 {

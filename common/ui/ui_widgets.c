@@ -130,6 +130,14 @@ void ui_image(struct ui *ui, SDL_Rect r, const void *png, size_t len)
 void ui_table(struct ui *ui, SDL_Rect r, const char *const *titles, const int *widths,
               int ncols, const char *const *cells, int nrows)
 {
+    ui_table_swatches(ui, r, titles, widths, ncols, cells, nrows, NULL);
+}
+
+#define SWATCH 10
+
+void ui_table_swatches(struct ui *ui, SDL_Rect r, const char *const *titles, const int *widths,
+                       int ncols, const char *const *cells, int nrows, const SDL_Color *swatch)
+{
     static const SDL_Color header = {212, 218, 230, 255};
     static const SDL_Color shade = {238, 241, 246, 255};
     static const SDL_Color line = {200, 204, 212, 255};
@@ -168,8 +176,15 @@ void ui_table(struct ui *ui, SDL_Rect r, const char *const *titles, const int *w
             if (c == ncols - 1 || x + w > r.x + r.w)
                 w = r.x + r.w - x;
             const char *cell = cells ? cells[(size_t)row * (size_t)ncols + (size_t)c] : NULL;
-            if (w > 2 * pad && cell)
-                ui_text(ui, x + pad, y + 3, w - 2 * pad, UI_FONT_NORMAL, TEXT, cell, NULL, NULL);
+            int sw = 0;
+            if (c == 0 && swatch && swatch[row].a != 0 && w > 2 * pad + SWATCH) {
+                SDL_Rect sq = {x + pad, y + (row_h - SWATCH) / 2, SWATCH, SWATCH};
+                ui_fill_rect(ui, sq, swatch[row]);
+                sw = SWATCH + 5;
+            }
+            if (w > 2 * pad + sw && cell)
+                ui_text(ui, x + pad + sw, y + 3, w - 2 * pad - sw, UI_FONT_NORMAL, TEXT, cell,
+                        NULL, NULL);
             x += w;
             if (x >= r.x + r.w)
                 break;

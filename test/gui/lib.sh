@@ -27,17 +27,23 @@ app_win() { if (($1 == 1)); then echo "$WIN_APP1"; else echo "$WIN_APP2"; fi; }
 
 # ---- Where things are inside a window ("X Y" centres, "X Y W H" regions) ----------------
 # common/ui/clock_panel.c lays out a panel rect r: face {r.x, r.y, r.w, r.h-42}, Modify
-# 120x34 centred at the bottom, OK and Cancel 120x34 either side of the centre, 14 apart.
-# client/window.c: panel {10,8,300,170}, "Request book" {10,186,300,36}, the last book
-# {10,232,300,108} (its fourth line "served at ..." at y 300), status lines from y 344.
-CLIENT_MODIFY="160 161"
-CLIENT_OK="93 161"
-CLIENT_CANCEL="227 161"
-CLIENT_REQUEST="160 204"
-CLIENT_FACE="10 8 300 128"
-CLIENT_BOOK="10 232 300 108"
-CLIENT_SERVED_LINE="10 299 300 18"   # "served at HH:MM:SS by app server N"
-# app_server/window.c: panel {10,10,460,170}, cover {480,10,150,225}, Restart {10,190,130,34}.
+# 120x34 centred at the bottom, OK and Cancel 120x34 either side of the centre, 14 apart
+# (narrower in a panel under 254 wide: (r.w-14)/2 each).
+# client/window.c: panel {10,8,300,150}, "Request book" {10,164,300,34}, the last book
+# {10,206,300,80} (its fourth line "served at ..." at y 270), the offset history
+# {10,290,300,52}, status lines from y 344.
+CLIENT_MODIFY="160 141"
+CLIENT_OK="93 141"
+CLIENT_CANCEL="227 141"
+CLIENT_REQUEST="160 181"
+CLIENT_FACE="10 8 300 108"
+CLIENT_BOOK="10 206 300 80"
+CLIENT_SERVED_LINE="10 269 300 18"   # "served at HH:MM:SS by app server N"
+CLIENT_HISTORY="10 290 300 52"
+CLIENT_HISTORY_PLOT="114 293 192 46"  # ui_chart's compact plot: x + 104, y + 3, w - 108, h - 6
+CLIENT_HISTORY_VALUE="16 309 98 20"   # the last offset, under "Offset"
+# app_server/window.c: panel {10,10,460,170}, cover {480,10,150,225}, Restart {10,190,130,34},
+# the offset history {480,262,150,112}.
 APP_MODIFY="240 163"
 APP_OK="173 163"
 APP_CANCEL="307 163"
@@ -45,11 +51,17 @@ APP_RESTART="75 207"
 APP_FACE="10 10 460 128"
 APP_PANEL="10 10 460 170"
 APP_COVER="480 10 150 225"
-# time_server/window.c: the same panel as the app server; "UTC source" then, from x 92 at
-# y 189, the source, its last offset and round trip; the nodes' table {10,218,620,152}.
-TS_MODIFY="240 163"
-TS_FACE="10 10 460 128"
-TS_UTC_VALUE="92 186 538 24"
+APP_HISTORY="480 262 150 112"
+APP_HISTORY_PLOT="514 282 112 89"     # ui_chart small: x + 34, y + 20, w - 38, h - 23
+APP_HISTORY_VALUE="550 263 76 18"     # the last offset, right-aligned at the top (at most 70 wide)
+# time_server/window.c: panel {10,10,250,150} (Modify 118x34 at 76,126), the round line at
+# y 166, two UTC lines from y 185 (source; offset and round trip), the chart
+# {270,10,360,208}, the nodes' table {10,226,620,152}.
+TS_MODIFY="135 143"
+TS_FACE="10 10 250 108"
+TS_UTC_VALUE="10 185 250 34"
+TS_CHART="270 10 360 208"
+TS_CHART_PLOT="316 30 310 167"        # ui_chart: x + 46, y + 20, w - 50, h - 20 - 18 - 3
 # Colours of common/ui (exact: the software renderer draws them unblended).
 COLOR_BUTTON="rgb(226,230,238)"      # a button's normal fill
 COLOR_CANVAS="rgb(232,234,238)"      # the empty image canvas

@@ -203,6 +203,18 @@ static int request_one(const struct request_options *o, struct bookconn *c, int6
     return rc;
 }
 
+/* What an app server says of a new session (English: app_server/handout.c), in the
+ * person's language. */
+static const char *request_session_text(const char *m)
+{
+    static const char *const known[] = {N_("new session opened"),
+                                        N_("a new session was already opened")};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(m, known[i]) == 0)
+            return _(known[i]);
+    return m;
+}
+
 /* RESTART_SESSION through the list; prints the outcome. Returns an exit status. */
 static int request_restart(const struct request_options *o, struct bookconn *c, int64_t seen)
 {
@@ -220,7 +232,8 @@ static int request_restart(const struct request_options *o, struct bookconn *c, 
             printf(ngettext("Session %lld is open with %d book (%s; %s%s%s).\n",
                             "Session %lld is open with %d books (%s; %s%s%s).\n",
                             (unsigned long)s.books_left),
-                   (long long)s.session, s.books_left, s.message, name, tries[0] ? ", " : "",
+                   (long long)s.session, s.books_left, request_session_text(s.message), name,
+                   tries[0] ? ", " : "",
                    tries);
         }
         fflush(stdout);

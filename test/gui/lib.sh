@@ -62,6 +62,19 @@ TS_FACE="10 10 250 108"
 TS_UTC_VALUE="10 185 250 34"
 TS_CHART="270 10 360 208"
 TS_CHART_PLOT="316 30 310 167"        # ui_chart: x + 46, y + 20, w - 50, h - 20 - 18 - 3
+# Inside that plot (its own coordinates): the zero line and the +/-1 ms and +/-1 h lines
+# (7.27 px a decade of the symmetric-log axis), the newest slot's column and the spacing
+# of the slots (37 slots fit; TM=2 s asks for 151, TM=10 s for 31: then 10 px apart).
+TS_PLOT_Y0=83 TS_PLOT_Y_1MS=22 TS_PLOT_Y_1H=70 TS_PLOT_SLOTS=37 TS_PLOT_SPACING=8
+# The swatch of row N (0, 1...) of the nodes' table: x 21, y 265 + 25 N (header 27, rows 25).
+ts_swatch_at() { echo "21 $((265 + 25 * $1))"; }
+# The colours nodes get, in the order of their first round (time_server/chart.c), and the
+# colour of the own-offset histories' markers (common/ui/offset_history.c).
+NODE_COLORS=("rgb(31,119,180)" "rgb(255,127,14)" "rgb(44,160,44)" "rgb(148,103,189)")
+COLOR_HISTORY="rgb(31,119,180)"
+# The histories' plots (their own coordinates): the zero line and how far +/-1 ms is.
+APP_PLOT_Y0=44 APP_PLOT_Y_1MS=11 APP_PLOT_Y_1S=23 APP_HISTORY_SLOTS=20
+CLIENT_PLOT_Y0=23 CLIENT_PLOT_Y_1MS=8 CLIENT_PLOT_Y_1S=16 CLIENT_HISTORY_SLOTS=30
 # Colours of common/ui (exact: the software renderer draws them unblended).
 COLOR_BUTTON="rgb(226,230,238)"      # a button's normal fill
 COLOR_CANVAS="rgb(232,234,238)"      # the empty image canvas
@@ -206,6 +219,35 @@ bbox_of_color() {
         sed -E 's/^([0-9]+)x([0-9]+)\+([0-9]+)\+([0-9]+)$/\1 \2 \3 \4/' |
         awk '{ print $1, $2, $3 - 1, $4 - 1 }'
 }
+# markers IN COLOR: the markers of that exact colour in a picture of a chart's plot
+# (common/ui/ui_chart.c draws a series' markers, and only those, in its colour: lines are
+# a tint, bands translucent), as runs of columns holding the colour: one line per marker,
+# "X Y" (its middle column and its mean row), left to right.
+markers() {
+    convert "$1" -alpha off -fill black +opaque "$2" -fill white -opaque "$2" -depth 8 txt:- |
+        awk -F'[,: ]+' '
+            NR > 1 && /#FFFFFF/ { n[$1]++; sy[$1] += $2; if ($1 > max) max = $1; any = 1 }
+            END {
+                if (!any) exit
+                start = -1
+                for (x = 0; x <= max + 1; x++) {
+                    if (x in n) {
+                        if (start < 0) { start = x; c = 0; s = 0 }
+                        c += n[x]; s += sy[x]
+                    } else if (start >= 0) {
+                        printf "%d %.1f\n", (start + x - 1) / 2, s / c
+                        start = -1
+                    }
+                }
+            }'
+}
+# pixel_color IN "X Y": the colour of one pixel, as "rgb(R,G,B)".
+pixel_color() {
+    local x y
+    read -r x y <<<"$2"
+    convert "$1" -crop "1x1+$x+$y" +repage -depth 8 -format 'rgb(%[fx:int(255*r+.5)],%[fx:int(255*g+.5)],%[fx:int(255*b+.5)])' info:
+}
+
 # A window is drawn once it is not all black (Xvfb shows a new window black).
 window_drawn() {
     local f=$TEST_TMP/drawn.$RANDOM.png m

@@ -10,7 +10,9 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd -P)
 cd "$ROOT"
-export BIN_DIR=$ROOT/bin CLUSTER_DIR=$ROOT/var/bench-conn
+source "$ROOT/scripts/lib/var-dir.sh"
+var_dir "$ROOT"
+export BIN_DIR=$ROOT/bin CLUSTER_DIR=$VAR_DIR/bench-conn
 export PGPORT=${BENCH_CONN_PGPORT:-55435} NTP_PORT=${BENCH_CONN_NTP_PORT:-11126}
 export UTC_SERVER=127.0.0.1:$NTP_PORT APP_SERVERS=2
 FLOOD=$ROOT/build/release/test/connflood

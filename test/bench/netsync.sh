@@ -15,7 +15,7 @@
 source "$(dirname "$0")/../netbed/lib.sh"
 
 export BIN_DIR=$ROOT/bin TOOLS=$ROOT/build/release/test
-export NETBED_DIR=$ROOT/var/netbed-bench NETBED_PREFIX=btb-
+export NETBED_DIR=$VAR_DIR/netbed-bench NETBED_PREFIX=btb-
 export TM=2
 SAMPLE_S=${BENCH_SECONDS:-60}
 TIME_PROG=723189760 CLOCK1=723190017 CLOCK2=723190018

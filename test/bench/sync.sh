@@ -8,7 +8,9 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd -P)
 cd "$ROOT"
-export BIN_DIR=$ROOT/bin CLUSTER_DIR=$ROOT/var/bench
+source "$ROOT/scripts/lib/var-dir.sh"
+var_dir "$ROOT"
+export BIN_DIR=$ROOT/bin CLUSTER_DIR=$VAR_DIR/bench
 export PGPORT=${BENCH_PGPORT:-55434} NTP_PORT=${BENCH_NTP_PORT:-11125}
 export UTC_SERVER=127.0.0.1:$NTP_PORT TM=2 DRIFT_PPM=200
 SECONDS_TO_SAMPLE=${BENCH_SECONDS:-60}

@@ -8,7 +8,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 export BIN_DIR=${BIN_DIR:-$ROOT/build/san/bin}
 export TOOLS=${TOOLS:-$ROOT/build/san/test}
 # shellcheck source=netbed.sh
-source "$ROOT/test/netbed/netbed.sh"
+source "$ROOT/test/netbed/netbed.sh" # sets VAR_DIR (scripts/lib/var-dir.sh)
 
 # A host of the bed is a machine of its own: nothing of the caller's PostgreSQL or
 # cluster settings (test/run-all's loopback cluster) applies there.

@@ -10,7 +10,7 @@
 # server synchronising both nodes in its first round, from its node table.
 source "$(dirname "$0")/lib.sh"
 
-export NETBED_DIR=${NETBED_DIR:-$ROOT/var/netbed-test} NETBED_PREFIX=${NETBED_PREFIX:-btt-}
+export NETBED_DIR=${NETBED_DIR:-$VAR_DIR/netbed-test} NETBED_PREFIX=${NETBED_PREFIX:-btt-}
 export TM=1
 TIME_PROG=723189760 REPL_PROG=723190272
 CLOCK1=$((723190016 + 1)) CLOCK2=$((723190016 + 2)) BOOK1=$((723190528 + 1)) BOOK2=$((723190528 + 2))

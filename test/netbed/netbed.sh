@@ -39,7 +39,8 @@
 # is in the db host's /run/postgresql, where Debian's libpq looks by default.
 #
 # Environment
-#   NETBED_DIR      state, logs, data (default <repo>/var/netbed; not under /run)
+#   NETBED_DIR      state, logs, data (default <repo>/var/netbed, or under /var/tmp when
+#                   the checkout is closed to other users; not under /run)
 #   NETBED_PREFIX   namespace name prefix (default bt-)
 #   NETBED_HOSTS    hosts to create (default: db utc time repl app1 app2 cli)
 #   NETBED_LINKS    hosts behind a link emulator (default: app1; "" for none)
@@ -53,6 +54,9 @@
 # ------------------------------------------------------------------ configuration
 _NB_SELF=$(realpath -- "${BASH_SOURCE[0]}")
 _NB_REPO=$(cd "$(dirname "$_NB_SELF")/../.." && pwd -P)
+# shellcheck source=../../scripts/lib/var-dir.sh
+source "$_NB_REPO/scripts/lib/var-dir.sh"
+var_dir "$_NB_REPO" # <repo>/var, or /var/tmp/... for a checkout closed to other users
 NETBED_ALL_HOSTS=(db utc time repl app1 app2 app3 cli)
 NETBED_RPC_HOSTS=(time repl app1 app2 app3)
 _NB_PG_BIN=/usr/lib/postgresql/15/bin
@@ -67,7 +71,7 @@ _NB_MOUNT_SH='mount --bind "$2" /etc/hosts && mount --bind "$1" /run && shift 2 
 
 # Computed afresh by every public function, so the caller may change the variables.
 _nb_config() {
-    NB_DIR=$(realpath -m -- "${NETBED_DIR:-$_NB_REPO/var/netbed}")
+    NB_DIR=$(realpath -m -- "${NETBED_DIR:-$VAR_DIR/netbed}")
     NB_PREFIX=${NETBED_PREFIX-bt-}
     read -r -a NB_HOSTS <<<"${NETBED_HOSTS:-db utc time repl app1 app2 cli}"
     read -r -a NB_LINKS <<<"${NETBED_LINKS-app1}"

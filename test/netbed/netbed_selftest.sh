@@ -9,7 +9,9 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
-export NETBED_DIR=${NETBED_SELFTEST_DIR:-$ROOT/var/netbed-selftest}
+source "$ROOT/scripts/lib/var-dir.sh"
+var_dir "$ROOT"
+export NETBED_DIR=${NETBED_SELFTEST_DIR:-$VAR_DIR/netbed-selftest}
 export NETBED_PREFIX=${NETBED_SELFTEST_PREFIX:-bts-}
 unset NETBED_HOSTS NETBED_LINKS NETBED_RELAY
 export TOOLS=${TOOLS:-$ROOT/build/san/test}

@@ -140,10 +140,8 @@ static void as_draw_restart(struct as_window *w, struct restarter_state *rs)
     char shown[sizeof rs->message + 64];
     as_restart_text(rs->message, shown, sizeof shown);
     if (rs->message[0])
-        ui_label(w->ui, x, y, mw, UI_FONT_NORMAL, rs->busy     ? AS_DIM
-                                                  : rs->failed ? AS_BAD
-                                                               : AS_GOOD,
-                 shown);
+        ui_label(w->ui, x, y, mw, ui_font_fit(w->ui, UI_FONT_NORMAL, shown, mw),
+                 rs->busy ? AS_DIM : rs->failed ? AS_BAD : AS_GOOD, shown);
     else if (w->snap.ready)
         ui_label(w->ui, x, y + 2, mw, UI_FONT_SMALL, AS_DIM,
                  _("opens a new session on both servers"));

@@ -143,7 +143,9 @@ static void cw_status(struct cw *w)
         snprintf(line, sizeof line, "%s", _("ready"));
     }
     ui_label(w->ui, CW_MARGIN, CW_STATUS_Y, CW_INNER, UI_FONT_SMALL, cw_grey, info);
-    ui_label(w->ui, CW_MARGIN, CW_STATUS_Y + CW_SMALL_LINE, CW_INNER, UI_FONT_SMALL, c, line);
+    /* Two lines for it (a failure's reason, a text grown in translation). */
+    ui_text_lines(w->ui, CW_MARGIN, CW_STATUS_Y + CW_SMALL_LINE, CW_INNER, 2, CW_SMALL_LINE,
+                  UI_FONT_SMALL, c, line);
 }
 
 static void cw_dialog(struct cw *w)

@@ -129,7 +129,7 @@ static void ts_fill_cells(struct ts_window *w)
             snprintf(c[5], TS_CELL, _("skipped: %s"), why);
             break;
         default:
-            snprintf(c[5], TS_CELL, "%s", _("new: no round yet"));
+            snprintf(c[5], TS_CELL, "%s", _("not probed yet"));
             break;
         }
         for (int k = 0; k < TS_NCOLS; k++)
@@ -175,7 +175,7 @@ static void ts_draw_utc(struct ts_window *w)
         color = TS_DIM;
     } else if (strstr(s->utc_error, "set by hand")) {
         snprintf(first, sizeof first, "%s", _("UTC: not asked"));
-        snprintf(second, sizeof second, "%s", _("the coordinator's clock is being set by hand"));
+        snprintf(second, sizeof second, "%s", _("its clock is being set by hand"));
         color = TS_DIM;
     } else {
         snprintf(first, sizeof first, "%s", _("UTC unreachable, own clock kept:"));

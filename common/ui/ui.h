@@ -59,6 +59,12 @@ int ui_screenshot(struct ui *ui, const char *path, char *err, size_t errlen);
 /* Text at (x, y) (top left), cut to max_w pixels if max_w > 0. */
 void ui_label(struct ui *ui, int x, int y, int max_w, enum ui_font font, SDL_Color color,
               const char *text);
+/* Text broken at spaces into at most max_lines lines of max_w pixels, line_h apart (the
+ * last one cut with "…" if the text goes on). Returns the number of lines drawn. */
+int ui_text_lines(struct ui *ui, int x, int y, int max_w, int max_lines, int line_h,
+                  enum ui_font font, SDL_Color color, const char *text);
+/* The first of font, then the regular and the small font, that fits text in max_w. */
+enum ui_font ui_font_fit(struct ui *ui, enum ui_font font, const char *text, int max_w);
 /* A button with hover and pressed looks; true on the frame it is clicked. A disabled
  * button is drawn greyed and never clicked. */
 bool ui_button(struct ui *ui, SDL_Rect r, const char *label, bool enabled);

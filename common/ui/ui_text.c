@@ -257,6 +257,36 @@ int ui_font_fitting(struct ui *ui, int font, const char *text, int max_w)
     return UI_FONT_SMALL;
 }
 
+enum ui_font ui_font_fit(struct ui *ui, enum ui_font font, const char *text, int max_w)
+{
+    return (enum ui_font)ui_font_fitting(ui, (int)font, text, max_w);
+}
+
+int ui_text_lines(struct ui *ui, int x, int y, int max_w, int max_lines, int line_h,
+                  enum ui_font font, SDL_Color color, const char *text)
+{
+    struct ui_line lines[UI_DIALOG_MAX_LINES];
+    if (!text || !*text || max_lines <= 0)
+        return 0;
+    if (max_lines > UI_DIALOG_MAX_LINES)
+        max_lines = UI_DIALOG_MAX_LINES;
+    int n = ui_wrap(ui, (int)font, text, max_w, lines, max_lines);
+    for (int i = 0; i < n; i++) {
+        char buf[1024];
+        /* The last line takes the rest of the text (cut with "…" where it does not fit). */
+        size_t len = i == n - 1 ? strlen(lines[i].start) : (size_t)lines[i].len;
+        if (len >= sizeof buf)
+            len = sizeof buf - 1;
+        memcpy(buf, lines[i].start, len);
+        buf[len] = '\0';
+        char *nl = i == n - 1 ? strchr(buf, '\n') : NULL;
+        if (nl)
+            *nl = '\0';
+        ui_text(ui, x, y + i * line_h, max_w, (int)font, color, buf, NULL, NULL);
+    }
+    return n;
+}
+
 /* Width of the first len bytes of s. */
 static int span_width(struct ui *ui, int font, const char *s, int len)
 {

@@ -21,6 +21,8 @@
 # - the plot of the time server's chart (round 1's UTC offset) and those of the app
 #   server's and the client's offset histories, with their last value: the offsets of
 #   random clocks (test/gui/gui_chart.sh checks what they draw);
+# - the client's request number (the end of its "ISBN ... session 1, request N" line): a
+#   log sequence number, which depends on how the app servers' start-up entries fell;
 # - the client's "served at HH:MM:SS" line: the app server's clock at the request (in
 #   the dialog picture only what the dialog box leaves visible of these).
 # Compared with `compare -metric AE -fuzz 2%`; up to GOLDEN_TOLERANCE (default 20) pixels
@@ -38,9 +40,12 @@ LANGS=${GOLDEN_LANGS:-en es}
 # Masked regions, "X Y W H" relative to the window (from the window code).
 TS_MASKS=("$TS_FACE" "$TS_UTC_VALUE" "$TS_CHART_PLOT")
 APP_MASKS=("$APP_FACE" "$APP_HISTORY_PLOT" "$APP_HISTORY_VALUE")
-CLIENT_MASKS=("$CLIENT_FACE" "$CLIENT_SERVED_LINE" "$CLIENT_HISTORY_PLOT" "$CLIENT_HISTORY_VALUE")
+# The request number after "ISBN 9780142437247 · session 1, request " (277 px of small
+# text from x 10; in Spanish "... sesión 1, pedido ", 265 px).
+declare -A CLIENT_REQUEST_NO=([en]="286 252 24 17" [es]="274 252 24 17")
 # Under the dialog only what its box leaves visible (its place depends on the language).
-END_UNDER=("$CLIENT_FACE" "$CLIENT_SERVED_LINE" "$CLIENT_HISTORY_PLOT" "$CLIENT_HISTORY_VALUE")
+END_UNDER=("$CLIENT_FACE" "286 252 24 17" "274 252 24 17" "$CLIENT_SERVED_LINE" "$CLIENT_HISTORY_PLOT"
+    "$CLIENT_HISTORY_VALUE")
 COLOR_DIALOG_BORDER="rgb(90,96,110)"   # common/ui/ui_widgets.c: the dialog box's border
 
 # outside_box "BX BY BW BH" "X Y W H"...: the parts of each rectangle outside the box, one a line.
@@ -180,6 +185,8 @@ run_lang() {
         bash -c "(( \$(grep -c 'request: book $isbn ' '$TEST_TMP/client1.log') > $before ))"
     wait_region_change "$WIN_APP1" "$APP_COVER" "$TEST_TMP/cover-before.png" 10 10000
     wait_caught_up
+    CLIENT_MASKS=("$CLIENT_FACE" "${CLIENT_REQUEST_NO[$LANG_CODE]}" "$CLIENT_SERVED_LINE"
+        "$CLIENT_HISTORY_PLOT" "$CLIENT_HISTORY_VALUE")
     golden app_server "$WIN_APP1" "${APP_MASKS[@]}"
     golden client "$WIN_CLIENT1" "${CLIENT_MASKS[@]}"
     expect_title "$(part_pid_of app1)" "app server 1" "$app_title"

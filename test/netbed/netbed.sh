@@ -934,7 +934,8 @@ netbed_plug() (
 # ------------------------------------------------------------------ PostgreSQL
 netbed_psql() (
     _nb_config
-    _nb_wrap db runuser -u postgres -- "$_NB_PG_BIN/psql" -X -h "$NB_PG_SOCK" -p "$_NB_PG_PORT" -U postgres "$@" || exit 1
+    # From /: the caller's folder may be closed to postgres (psql would say so).
+    _nb_wrap db runuser -u postgres -- env --chdir=/ "$_NB_PG_BIN/psql" -X -h "$NB_PG_SOCK" -p "$_NB_PG_PORT" -U postgres "$@" || exit 1
     exec "${_NB_WRAPPED[@]}"
 )
 

@@ -59,11 +59,11 @@ po-update: pot
 
 # Fails when a marked text is missing from the .pot, or Spanish lacks a translation.
 po-check:
-	@$(PO_XGETTEXT) -o - $(PO_SOURCES) | msgcomm --unique -o - - $(PO_POT) >$(PO_LOCALE_DIR).diff.tmp 2>/dev/null || true
+	@t=$$(mktemp); trap 'rm -f "$$t"' EXIT; \
+	 $(PO_XGETTEXT) -o - $(PO_SOURCES) | msgcomm --unique -o - - $(PO_POT) >"$$t" || exit 1; \
+	 if [ -s "$$t" ]; then cat "$$t"; \
+	   echo "po-check: $(PO_POT) is not the sources' texts: make po-update" >&2; exit 1; fi
 	@set -e; for l in $(PO_LANGS); do msgfmt --check -o /dev/null $(PO_DIR)/$$l.po; done
-	@if [ -s $(PO_LOCALE_DIR).diff.tmp ]; then cat $(PO_LOCALE_DIR).diff.tmp; rm -f $(PO_LOCALE_DIR).diff.tmp; \
-	  echo "po-check: $(PO_POT) is not the sources' texts: make po-update" >&2; exit 1; fi
-	@rm -f $(PO_LOCALE_DIR).diff.tmp
 	@u=$$(msgattrib --untranslated --no-obsolete $(PO_DIR)/es.po | grep -c '^msgid ' || true); \
 	 f=$$(msgattrib --only-fuzzy --no-obsolete $(PO_DIR)/es.po | grep -c '^msgid ' || true); \
 	 n=$$(msgattrib --no-obsolete $(PO_DIR)/es.po | grep -c '^msgid ' || true); \

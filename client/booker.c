@@ -215,6 +215,19 @@ static void booker_do_restart(struct booker *b, int64_t seen)
     pthread_mutex_unlock(&b->lock);
 }
 
+/* A server's name as failover_server_name writes it (English: the log shows it), in the
+ * window's language: "app server 2", "app server 2 at HOST". */
+static void booker_ui_name(const char *en, char *buf, size_t len)
+{
+    int n = 0, at = 0;
+    if (sscanf(en, "app server %d at %n", &n, &at) == 1 && at > 0)
+        snprintf(buf, len, _("app server %d at %s"), n, en + at);
+    else if (sscanf(en, "app server %d%n", &n, &at) == 1 && en[at] == '\0')
+        snprintf(buf, len, _("app server %d"), n);
+    else
+        snprintf(buf, len, "%s", en);
+}
+
 /* STATUS of the server in use (or, now and then, of the first one, to go back to it);
  * if it does not answer, of the others in turn. */
 static void booker_do_status(struct booker *b)
@@ -244,10 +257,13 @@ static void booker_do_status(struct booker *b)
         b->view.books_left = st.reply.books_left;
         b->view.database_ok = st.reply.database_ok;
         b->view.replication_ok = st.reply.replication_ok;
+        char ui_from[sizeof from + 32], ui_to[sizeof to + 32];
+        booker_ui_name(from, ui_from, sizeof ui_from);
+        booker_ui_name(to, ui_to, sizeof ui_to);
         if (after != before && after == 0)
-            booker_result_locked(b, false, _("back to %s"), to);
+            booker_result_locked(b, false, _("back to %s"), ui_to);
         else if (after != before)
-            booker_result_locked(b, false, _("%s unreachable, using %s"), from, to);
+            booker_result_locked(b, false, _("%s unreachable, using %s"), ui_from, ui_to);
     } else if (st.fo.end != FAILOVER_END_CANCELLED) {
         booker_reach_locked(b, why);
     }

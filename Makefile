@@ -67,6 +67,9 @@ GEN_CFLAGS += $(EXTRA_CFLAGS)
 LDFLAGS  += $(EXTRA_LDFLAGS)
 endif
 
+# The windows' languages (gettext): build/locale for bin/, $(localedir) when installed.
+include po/po.mk
+
 RPC_X      := $(wildcard rpc/*.x)
 RPC_NAMES  := $(notdir $(RPC_X:.x=))
 GEN_H      := $(RPC_NAMES:%=$(BUILD)/gen/%_rpc.h)

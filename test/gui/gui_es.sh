@@ -52,9 +52,9 @@ pass "client --request --json is the same in Spanish: $out"
 out=$(printf '\ns\n' | script -qec "$BIN_DIR/client --headless --instance 1 --name dialogo-es --deadline 5" /dev/null 2>&1) ||
     fail "the client's dialogue ended with status $?: $out"
 out=${out//$'\r'/}
-[[ $out == *"[Intro] pedir un libro, [s] salir: "*", sesión "*", pedido "*" a las "* ]] ||
+[[ $out == *"[Enter] pedir un libro, [s] salir: "*", sesión "*", pedido "*" a las "* ]] ||
     fail "the dialogue is not in Spanish: $out"
-pass "the terminal dialogue in Spanish, \"s\" (salir) quits: $(grep -m1 -o '\[Intro\][^:]*:' <<<"$out")"
+pass "the terminal dialogue in Spanish, \"s\" (salir) quits: $(grep -m1 -o '\[Enter\][^:]*:' <<<"$out")"
 
 # ---- What stays English ----------------------------------------------------------------------
 grep -q 'request: book ' "$TEST_TMP/client1.log" || fail "the client window's log lines are not English"

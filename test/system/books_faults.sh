@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Faults under load, as a real deployment meets them: 32 client loops (`client --request
 # --count 5 --json`, a new session on exit 3), each listing both app servers (half of
-# them app server 1 first, half app server 2), on a catalogue of 400 for FAULT_SECONDS
-# (85), while one process after another is killed with -9 and started again: app server
+# them app server 1 first, half app server 2), on a catalogue of 400, from before the
+# first fault to after the last, while one process after another is killed with -9 and started again: app server
 # 2, the replication server, the time server, app server 1, the PostgreSQL postmaster;
 # then each of them is frozen (SIGSTOP) for 3 s. The next fault comes once every request
 # that was out during the last has ended (a request meets one fault, not two in a row
@@ -21,7 +21,7 @@
 source "$(dirname "$0")/lib.sh"
 
 export TM=1
-BOOKS=400 CLIENTS=32 COUNT=5 LOAD_SECONDS=${FAULT_SECONDS:-85} FREEZE_SECONDS=3
+BOOKS=400 CLIENTS=32 COUNT=5 FREEZE_SECONDS=3
 "$ROOT/db/gen-catalogue" "$BOOKS" >"$TEST_TMP/catalogue.tsv"
 export CATALOGUE=$TEST_TMP/catalogue.tsv
 start_servers
@@ -31,12 +31,12 @@ all_gone() { local p; for p in "$@"; do gone "$p" || return 1; done; }
 part_pid() { cat "$CLUSTER_DIR/run/$1.pid"; }
 postmaster_pid() { head -n 1 "$CLUSTER_DIR/pg/postmaster.pid"; }
 
-# fault_loop SERVERS NAME OUT: client runs until END; each run's start, end and exit
+# fault_loop SERVERS NAME OUT: client runs until $LOAD/stop exists; each run's start, end and exit
 # status go to OUT.rc; on exit 3 the loop opens a new session (its line to OUT.new).
 fault_loop() {
     local servers=$1 name=$2 out=$3 rc t0 list
     mapfile -t list < <(server_args "$servers")
-    while ((SECONDS < END)); do
+    while [[ ! -e $LOAD/stop ]]; do
         t0=$EPOCHREALTIME rc=0
         "$BIN_DIR/client" --headless "${list[@]}" --name "$name" --request --count "$COUNT" \
             --json >>"$out" 2>>"$out.log" </dev/null || rc=$?
@@ -64,7 +64,6 @@ progress() {
 # not the tail of the one before.
 settled() {
     local f
-    ((SECONDS < END)) || return 0
     for f in "$LOAD"/c*.out.rc; do
         awk -v t="$1" '$1 > t { found = 1 } END { exit !found }' "$f" || return 1
     done
@@ -76,7 +75,6 @@ note() { FAULTS+=("$(awk -v t="$EPOCHREALTIME" -v t0="$T0" -v w="$1" 'BEGIN { pr
 LOAD=$TEST_TMP/load
 mkdir -p "$LOAD"
 T0=$EPOCHREALTIME
-END=$((SECONDS + LOAD_SECONDS))
 pids=()
 for i in $(seq 1 $CLIENTS); do
     fault_loop "$(preference "$i")" "reader$i" "$LOAD/c$i.out" &
@@ -153,6 +151,7 @@ for part in replication app2 app1 time_server postgres; do
     progress 150 "$part frozen for $FREEZE_SECONDS s"
 done
 pass "faults: $(IFS=';'; echo "${FAULTS[*]}")"
+touch "$LOAD/stop" # the load ends with the faults, however long they took
 
 for p in "${pids[@]}"; do wait "$p" || fail "a client loop ended with status $?"; done
 EXTRA_PIDS=()

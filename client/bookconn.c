@@ -175,15 +175,23 @@ static void bookconn_log_try(const struct bookconn *c, const char *what, int i, 
              s->host, t->brief ? t->brief : "failed", t->why);
 }
 
+/* Every try begins so: connected to server i and its timer armed, or why not logged. */
+static bool bookconn_start_try(struct bookconn_call *k, const char *what, int i, int attempt,
+                               int budget_ms, struct failover_try *t)
+{
+    int64_t t0 = bookconn_now_ms(NULL);
+    if (bookconn_connect(k, i, budget_ms, t) && bookconn_arm(k, i, t0, budget_ms, t))
+        return true;
+    bookconn_log_try(k->c, what, i, attempt, t);
+    return false;
+}
+
 static void bookconn_try_request(void *ctx, int i, int attempt, int budget_ms, struct failover_try *t)
 {
     struct bookconn_call *k = ctx;
     struct bookconn *c = k->c;
-    int64_t t0 = bookconn_now_ms(NULL);
-    if (!bookconn_connect(k, i, budget_ms, t) || !bookconn_arm(k, i, t0, budget_ms, t)) {
-        bookconn_log_try(c, "REQUEST_BOOK", i, attempt, t);
+    if (!bookconn_start_try(k, "REQUEST_BOOK", i, attempt, budget_ms, t))
         return;
-    }
     book_request a;
     memset(&a, 0, sizeof a);
     a.user = (char *)c->cfg.name;
@@ -230,11 +238,8 @@ static void bookconn_try_release(void *ctx, int i, int attempt, int budget_ms, s
 {
     struct bookconn_call *k = ctx;
     struct bookconn *c = k->c;
-    int64_t t0 = bookconn_now_ms(NULL);
-    if (!bookconn_connect(k, i, budget_ms, t) || !bookconn_arm(k, i, t0, budget_ms, t)) {
-        bookconn_log_try(c, "RELEASE_BOOK", i, attempt, t);
+    if (!bookconn_start_try(k, "RELEASE_BOOK", i, attempt, budget_ms, t))
         return;
-    }
     release_args a;
     memset(&a, 0, sizeof a);
     a.user = (char *)c->cfg.name;
@@ -270,11 +275,8 @@ static void bookconn_try_restart(void *ctx, int i, int attempt, int budget_ms, s
 {
     struct bookconn_call *k = ctx;
     struct bookconn *c = k->c;
-    int64_t t0 = bookconn_now_ms(NULL);
-    if (!bookconn_connect(k, i, budget_ms, t) || !bookconn_arm(k, i, t0, budget_ms, t)) {
-        bookconn_log_try(c, "RESTART_SESSION", i, attempt, t);
+    if (!bookconn_start_try(k, "RESTART_SESSION", i, attempt, budget_ms, t))
         return;
-    }
     restart_args a = {(char *)c->cfg.name, k->session};
     session_reply rep;
     memset(&rep, 0, sizeof rep);
@@ -307,11 +309,8 @@ static void bookconn_try_status(void *ctx, int i, int attempt, int budget_ms, st
 {
     struct bookconn_call *k = ctx;
     struct bookconn *c = k->c;
-    int64_t t0 = bookconn_now_ms(NULL);
-    if (!bookconn_connect(k, i, budget_ms, t) || !bookconn_arm(k, i, t0, budget_ms, t)) {
-        bookconn_log_try(c, "STATUS", i, attempt, t);
+    if (!bookconn_start_try(k, "STATUS", i, attempt, budget_ms, t))
         return;
-    }
     status_reply rep;
     memset(&rep, 0, sizeof rep);
     enum clnt_stat st = status_2(NULL, &rep, c->clnt[i]);

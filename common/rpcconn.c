@@ -42,7 +42,7 @@ static int rpcconn_nslots;
 static struct rpcconn_peer *rpcconn_peers;
 static int rpcconn_peers_used;
 static int rpcconn_open;
-static uint64_t rpcconn_refused, rpcconn_idle_closed;
+static uint64_t rpcconn_refused;
 static struct rpcconn_limits rpcconn_lim = {RPCCONN_PER_PEER, RPCCONN_TOTAL, RPCCONN_IDLE_S};
 static int rpcconn_fd_limit = 1024;
 static int64_t rpcconn_swept_ns;
@@ -90,11 +90,6 @@ void rpcconn_set_limits(const struct rpcconn_limits *l)
         rpcconn_lim.total = rpcconn_total_allowed(l->total);
     if (l->idle_s > 0)
         rpcconn_lim.idle_s = l->idle_s;
-}
-
-void rpcconn_get_limits(struct rpcconn_limits *l)
-{
-    *l = rpcconn_lim;
 }
 
 static struct rpcconn_slot *rpcconn_slot(int fd)
@@ -300,9 +295,8 @@ static void rpcconn_adopt(int fd, int index, int64_t now)
     rpcconn_doom(fd, s);
 }
 
-static void rpcconn_forget(int fd, struct rpcconn_slot *s)
+static void rpcconn_forget(struct rpcconn_slot *s)
 {
-    (void)fd;
     if (s->peer >= 0 && rpcconn_peers[s->peer].open > 0)
         rpcconn_peers[s->peer].open--;
     s->kind = RPCCONN_FREE;
@@ -329,7 +323,7 @@ static void rpcconn_find_new(void)
             continue;
         /* A connection destroyed unseen whose descriptor came back at another entry. */
         if (s->kind == RPCCONN_CONN && s->pollfd_index != i && !rpcconn_alive(fd, s))
-            rpcconn_forget(fd, s);
+            rpcconn_forget(s);
         if (s->kind == RPCCONN_FREE)
             rpcconn_adopt(fd, i, now);
     }
@@ -360,13 +354,13 @@ int rpcconn_serve(int timeout_ms, int wake_fd, bool *woken)
             continue;
         if (s->kind == RPCCONN_CONN) {
             if (!rpcconn_alive(fd, s)) {
-                rpcconn_forget(fd, s);
+                rpcconn_forget(s);
                 continue;
             }
             s->last_ns = now;
             svc_getreq_common(fd);
             if (!rpcconn_alive(fd, s))
-                rpcconn_forget(fd, s);
+                rpcconn_forget(s);
         } else {
             svc_getreq_common(fd);
             if (s->kind == RPCCONN_LISTENER)
@@ -389,24 +383,16 @@ void rpcconn_sweep(void)
         if (s->kind != RPCCONN_CONN)
             continue;
         if (!rpcconn_alive(fd, s)) {
-            rpcconn_forget(fd, s);
+            rpcconn_forget(s);
             continue;
         }
         if (!s->doomed && now - s->last_ns > idle_ns && !rpcdefer_holds_fd(fd)) {
             rpcconn_doom(fd, s);
-            rpcconn_idle_closed++;
             closed++;
         }
     }
     if (closed)
         log_debug("rpc", "closed %d connections idle for %d s", closed, rpcconn_lim.idle_s);
-}
-
-void rpcconn_counts(int *open, uint64_t *refused, uint64_t *idle_closed)
-{
-    *open = rpcconn_open;
-    *refused = rpcconn_refused;
-    *idle_closed = rpcconn_idle_closed;
 }
 
 void rpcconn_shutdown(void)

@@ -32,7 +32,6 @@ int rpcconn_init(void);
 /* Replaces the defaults (0 keeps a field); the total is lowered to what the descriptor
  * limit allows. */
 void rpcconn_set_limits(const struct rpcconn_limits *l);
-void rpcconn_get_limits(struct rpcconn_limits *l);
 
 /* A transport of ours (TCP listener or UDP), or the loop's wake-up pipe (x NULL). */
 int rpcconn_add(int fd, SVCXPRT *x);
@@ -44,8 +43,6 @@ void rpcconn_remove(int fd);
 int rpcconn_serve(int timeout_ms, int wake_fd, bool *woken);
 /* Shuts connections idle past the limit; cheap to call often (works once a second). */
 void rpcconn_sweep(void);
-/* Connections open now, and connections refused and closed idle since start. */
-void rpcconn_counts(int *open, uint64_t *refused, uint64_t *idle_closed);
 void rpcconn_shutdown(void);
 
 #endif

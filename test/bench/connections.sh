@@ -29,6 +29,8 @@ cleanup() {
 trap cleanup EXIT
 die() { echo "bench connections: $*" >&2; exit 1; }
 get() { sed -n "s/.*\\b$2=\\([^ ]*\\).*/\\1/p" <<<"$1" | head -1; }
+# A probe's figure before the flood (connflood prints "before/with" pairs): us.
+us() { get "$1" "$2" | cut -d/ -f1; }
 verdict() { awk -v v="$1" -v l="$2" 'BEGIN { print (v <= l) ? "met" : "MISSED" }'; }
 row() { printf '%-52s %14s   %s\n' "$@"; }
 
@@ -67,16 +69,15 @@ probe >/dev/null # warm-up: the first calls of a fresh server are slower
 ref=$(probe)
 printf '\nIdle connections to app server 2 (BOOK), %s null calls per figure, p50 (p99) in us\n\n' "$PROBES"
 row "reference, no idle connection: kept / new" \
-    "$(get "$ref" kept_p50_us | cut -d/ -f1) / $(get "$ref" new_p50_us | cut -d/ -f1)" ""
+    "$(us "$ref" kept_p50_us) / $(us "$ref" new_p50_us)" ""
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 report() {
     local label=$1 out=$2 kept new
-    kept=$(awk -v a="$(get "$out" kept_p50_us | cut -d/ -f1)" -v b="$(get "$ref" kept_p50_us | cut -d/ -f1)" \
-        'BEGIN { printf "%.2f", a / b }')
-    new=$(awk -v a="$(get "$out" new_p50_us | cut -d/ -f1)" -v b="$(get "$ref" new_p50_us | cut -d/ -f1)" \
-        'BEGIN { printf "%.2f", a / b }')
-    row "$label: kept p50 (p99)" "$(get "$out" kept_p50_us | cut -d/ -f1) ($(get "$out" kept_p99_us | cut -d/ -f1))" ""
+    kept=$(ratio "$(us "$out" kept_p50_us)" "$(us "$ref" kept_p50_us)")
+    new=$(ratio "$(us "$out" new_p50_us)" "$(us "$ref" new_p50_us)")
+    row "$label: kept p50 (p99)" "$(us "$out" kept_p50_us) ($(us "$out" kept_p99_us))" ""
     row "  ratio to the reference (target <= 2)" "$kept x" "$(verdict "$kept" 2)"
-    row "$label: new connection p50 (p99)" "$(get "$out" new_p50_us | cut -d/ -f1) ($(get "$out" new_p99_us | cut -d/ -f1))" ""
+    row "$label: new connection p50 (p99)" "$(us "$out" new_p50_us) ($(us "$out" new_p99_us))" ""
     row "  ratio to the reference (target <= 2)" "$new x" "$(verdict "$new" 2)"
 }
 
@@ -97,5 +98,5 @@ report "B. with them held" "$(probe)"
 release_all
 again=$(probe)
 row "reference again, after: kept / new" \
-    "$(get "$again" kept_p50_us | cut -d/ -f1) / $(get "$again" new_p50_us | cut -d/ -f1)" ""
+    "$(us "$again" kept_p50_us) / $(us "$again" new_p50_us)" ""
 echo

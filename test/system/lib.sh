@@ -26,18 +26,18 @@ BOOK2_PROG=$((BOOK_BASE + 2))
 # starts them), and the options that make it sign and run as the daemon user.
 books_db() { echo "host=$CLUSTER_DIR/run port=$PGPORT user=bibliotime_app$1 dbname=books$1"; }
 clock_db() { echo "host=$CLUSTER_DIR/run port=$PGPORT user=bibliotime_time dbname=clock"; }
+# The user scripts/cluster runs the daemons as (started by root), asked once.
+DAEMON_USER=$(eval "$("$ROOT/scripts/cluster" env)" && echo "$BIBLIOTIME_USER")
 daemon_args() {
     printf -- '--key-file\n%s\n' "$CLUSTER_DIR/bibliotime.keys"
-    if ((EUID == 0)); then
-        printf -- '--user\n%s\n' "$(eval "$("$ROOT/scripts/cluster" env)"; echo "$BIBLIOTIME_USER")"
-    fi
+    if ((EUID == 0)); then printf -- '--user\n%s\n' "$DAEMON_USER"; fi
 }
 
 TEST_NAME=$(basename "$0" .sh)
 TEST_TMP=$(mktemp -d "/tmp/bibliotime-$TEST_NAME.XXXXXX")
 # Daemons started by root run as the daemon user and write their screenshots here.
 if ((EUID == 0)); then
-    chgrp "$(id -gn "$(eval "$("$ROOT/scripts/cluster" env)" && echo "$BIBLIOTIME_USER")")" "$TEST_TMP"
+    chgrp "$(id -gn "$DAEMON_USER")" "$TEST_TMP"
     chmod 770 "$TEST_TMP"
 fi
 EXTRA_PIDS=()

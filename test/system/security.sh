@@ -27,6 +27,7 @@ done
 pass "time_server, app1, app2 and replication run as $user (real, effective, saved uid not 0)"
 
 # ---- replays, wrong MACs, unknown keys ----
+clock_us() { field time_us "$(clockctl gethour --prog "$1")"; }
 expect_refused() {
     local what=$1 want=$2 rc=0 out
     shift 2
@@ -34,7 +35,7 @@ expect_refused() {
     ((rc != 0)) && [[ $out == *"$want"* ]] || fail "$what: expected a refusal '$want', got exit $rc: $out"
     OUT=$out
 }
-before=$(clockctl gethour --prog "$APP1_PROG" | sed -n 's/.*time_us=\([0-9]*\).*/\1/p')
+before=$(clock_us "$APP1_PROG")
 expect_refused "a replayed ADJUST" "replayed" \
     clockctl adjust --prog "$APP1_PROG" --delta-us 2000 --twice
 [[ $(head -1 <<<"${OUT,,}") == status=ok* ]] || fail "the first, valid ADJUST was not applied: $OUT"
@@ -45,7 +46,7 @@ pass "an ADJUST with a wrong MAC is refused: $OUT"
 expect_refused "an ADJUST under key 99" "signed with a key not in the key file (key 99" \
     clockctl adjust --prog "$APP1_PROG" --delta-us 3600000000 --key-id 99
 pass "an ADJUST under an unknown key id is refused: $OUT"
-after=$(clockctl gethour --prog "$APP1_PROG" | sed -n 's/.*time_us=\([0-9]*\).*/\1/p')
+after=$(clock_us "$APP1_PROG")
 d=$(((after - before) / 1000000))
 ((d >= 0 && d < 60)) || fail "app1's clock moved by $d s across the refused ADJUSTs"
 pass "app1's clock did not take the refused hour (moved ${d} s in the meantime)"
@@ -85,7 +86,7 @@ if ((EUID == 0)); then
     as_other test -r "$KEY_FILE" && fail "$other can read the key file"
     nodes=$(sql "SELECT count(*) FROM node")
     seq0=$(log_max_seq)
-    before=$(clockctl gethour --prog "$APP2_PROG" | sed -n 's/.*time_us=\([0-9]*\).*/\1/p')
+    before=$(clock_us "$APP2_PROG")
     expect_refused "ADJUST by $other" "not signed" \
         as_other "$obin/clockctl" adjust --prog "$APP2_PROG" --delta-us 3600000000
     expect_refused "JOIN by $other" "not signed" as_other "$obin/clockctl" join --name intruder
@@ -94,7 +95,7 @@ if ((EUID == 0)); then
         --isbn "$(bsql 1 "SELECT isbn FROM free_books ORDER BY id LIMIT 1")" --name madeup
     expect_refused "GETQUERY by $other" "not signed" as_other "$obin/bookctl" getquery
     rm -rf "$obin"
-    after=$(clockctl gethour --prog "$APP2_PROG" | sed -n 's/.*time_us=\([0-9]*\).*/\1/p')
+    after=$(clock_us "$APP2_PROG")
     d=$(((after - before) / 1000000))
     ((d >= 0 && d < 60)) || fail "app2's clock moved by $d s after $other's ADJUST"
     (($(sql "SELECT count(*) FROM node") == nodes)) || fail "$other's JOIN changed the node table"
